@@ -1,0 +1,326 @@
+// Holds records until they are sent, as the Java client's RecordAccumulator:
+// batches per queue key (topic), sent when full (batch.size) or old enough
+// (linger.ms); every byte held counts against buffer.memory, and a record that
+// finds no room waits up to max.block.ms. It keeps no timers of its own except
+// for those waits: the sender asks it what is ready and when to look again.
+
+import type { Clock } from './clock';
+import { bufferExhausted, deliveryTimeout, producerClosed, recordTooLarge } from './errors';
+import type { ProducerRecord } from './record';
+
+export interface RecordMetadata {
+  topic: string;
+  partition: number;
+  /** null when acks=0: the broker sends no acknowledgement */
+  offset: string | null;
+  timestamp: number;
+}
+
+export interface PendingRecord {
+  record: ProducerRecord;
+  /** when the producer took it: delivery.timeout.ms counts from here */
+  receivedAt: number;
+  resolve(meta: RecordMetadata): void;
+  reject(err: Error): void;
+  /** set once resolved or rejected, so nothing settles twice */
+  settled?: boolean;
+  /** the last error seen while retrying, for the timeout message */
+  lastError?: unknown;
+}
+
+export interface Batch {
+  queueKey: string;
+  topic: string;
+  records: PendingRecord[];
+  bytes: number;
+  createdAt: number;
+  /** sends tried so far */
+  attempts: number;
+  /** not ready before this time (retry backoff) */
+  notBefore: number;
+  /** frozen once drained: no more appends */
+  closed: boolean;
+}
+
+export interface AccumulatorOptions {
+  batchSize: number;
+  lingerMs: number;
+  bufferMemory: number;
+  maxBlockMs: number;
+  deliveryTimeoutMs: number;
+  maxRequestSize: number;
+}
+
+interface Waiter {
+  bytes: number;
+  grant(): void;
+  reject(err: Error): void;
+  timer: unknown;
+}
+
+export class RecordAccumulator {
+  private queues = new Map<string, Batch[]>();
+  private held = 0;
+  private waiters: Waiter[] = [];
+  private flushing = false;
+  private closed = false;
+
+  constructor(
+    private readonly opts: AccumulatorOptions,
+    private readonly clock: Clock,
+    /** called when something may have become ready, so the sender can look */
+    private readonly wakeup: () => void = () => {},
+  ) {}
+
+  /** Bytes held: queued and in flight. Never above buffer.memory. */
+  get bytesHeld(): number {
+    return this.held;
+  }
+
+  get bufferAvailable(): number {
+    return this.opts.bufferMemory - this.held;
+  }
+
+  /** Records queued (not in flight). */
+  get queuedRecords(): number {
+    let n = 0;
+    for (const q of this.queues.values()) for (const b of q) if (!b.closed) n += b.records.length;
+    return n;
+  }
+
+  /** Number of appends waiting for buffer room. */
+  get blockedAppends(): number {
+    return this.waiters.length;
+  }
+
+  /**
+   * Adds a record; the promise settles when the record is acknowledged or
+   * fails. Throws synchronously only for records that can never be sent.
+   */
+  append(record: ProducerRecord): Promise<RecordMetadata> {
+    const size = record.sizeInBytes;
+    if (size > this.opts.maxRequestSize) {
+      return Promise.reject(recordTooLarge(
+        `The message is ${size} bytes when serialized which is larger than ${this.opts.maxRequestSize}, which is the value of the max.request.size configuration.`,
+      ));
+    }
+    if (size > this.opts.bufferMemory) {
+      return Promise.reject(recordTooLarge(
+        `The message is ${size} bytes when serialized which is larger than the total memory buffer you have configured with the buffer.memory configuration (${this.opts.bufferMemory}).`,
+      ));
+    }
+    if (this.closed) return Promise.reject(producerClosed('The producer is closed'));
+    const receivedAt = this.clock.now();
+    return new Promise<RecordMetadata>((resolve, reject) => {
+      const pending: PendingRecord = { record, receivedAt, resolve, reject };
+      if (this.waiters.length === 0 && this.held + size <= this.opts.bufferMemory) {
+        this.place(pending);
+        return;
+      }
+      // No room: wait in line for max.block.ms (first come, first served).
+      const waiter: Waiter = {
+        bytes: size,
+        grant: () => this.place(pending),
+        reject,
+        timer: undefined,
+      };
+      const block = this.opts.maxBlockMs;
+      waiter.timer = this.clock.setTimeout(() => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(bufferExhausted(
+          `Failed to allocate ${size} bytes within the configured max blocking time ${block} ms: buffer.memory (${this.opts.bufferMemory} bytes) is full, ${this.held} bytes are waiting to be sent`,
+        ));
+        this.grantWaiters();
+      }, block);
+      this.waiters.push(waiter);
+    });
+  }
+
+  private place(p: PendingRecord): void {
+    const { record } = p;
+    this.held += record.sizeInBytes;
+    const key = record.topic;
+    let q = this.queues.get(key);
+    if (!q) this.queues.set(key, (q = []));
+    let last = q[q.length - 1];
+    if (!last || last.closed || (last.records.length > 0 && last.bytes + record.sizeInBytes > this.opts.batchSize)) {
+      last = { queueKey: key, topic: record.topic, records: [], bytes: 0, createdAt: this.clock.now(), attempts: 0, notBefore: 0, closed: false };
+      q.push(last);
+    }
+    last.records.push(p);
+    last.bytes += record.sizeInBytes;
+    this.wakeup();
+  }
+
+  private isReady(b: Batch, now: number, waited: boolean): boolean {
+    if (now < b.notBefore) return false;
+    if (b.attempts > 0 || this.flushing || this.closed || waited) return true;
+    return b.bytes >= this.opts.batchSize || now - b.createdAt >= this.opts.lingerMs;
+  }
+
+  /**
+   * Takes ready batches, at most `max`. With `inOrder`, queue keys that have a
+   * batch in flight (`busy`) are skipped and at most one batch per queue is
+   * taken, so a retry can never overtake. A queue's later batch is only taken
+   * after its earlier ones.
+   */
+  drain(now: number, max: number, busy: ReadonlySet<string> = new Set(), inOrder = false): Batch[] {
+    const out: Batch[] = [];
+    // Appends blocked on memory make every full-enough batch worth sending now.
+    const waited = this.waiters.length > 0;
+    for (const [key, q] of this.queues) {
+      if (out.length >= max) break;
+      if (inOrder && busy.has(key)) continue;
+      while (q.length && out.length < max) {
+        const head = q[0];
+        // A full batch behind the head means the head is done growing.
+        if (!this.isReady(head, now, waited || q.length > 1)) break;
+        q.shift();
+        head.closed = true;
+        head.attempts++;
+        out.push(head);
+        if (inOrder) break;
+      }
+      if (q.length === 0) this.queues.delete(key);
+    }
+    return out;
+  }
+
+  /** Milliseconds until some batch becomes ready, or undefined if none is queued. */
+  nextReadyIn(now: number): number | undefined {
+    let best: number | undefined;
+    for (const q of this.queues.values()) {
+      const b = q[0];
+      if (!b) continue;
+      const at = b.attempts > 0 ? b.notBefore : Math.max(b.notBefore, b.createdAt + this.opts.lingerMs);
+      const wait = Math.max(0, at - now);
+      if (best === undefined || wait < best) best = wait;
+    }
+    return best;
+  }
+
+  /** Milliseconds until the oldest queued record passes delivery.timeout.ms. */
+  nextExpiryIn(now: number): number | undefined {
+    let best: number | undefined;
+    for (const q of this.queues.values()) {
+      for (const b of q) {
+        for (const p of b.records) {
+          const wait = Math.max(0, p.receivedAt + this.opts.deliveryTimeoutMs - now);
+          if (best === undefined || wait < best) best = wait;
+          break; // records in a batch are in arrival order
+        }
+      }
+    }
+    return best;
+  }
+
+  /** Fails queued records older than delivery.timeout.ms. Returns how many. */
+  expire(now: number): number {
+    let n = 0;
+    for (const [key, q] of this.queues) {
+      for (const b of q) {
+        const keep: PendingRecord[] = [];
+        for (const p of b.records) {
+          if (now - p.receivedAt >= this.opts.deliveryTimeoutMs) {
+            this.fail(p, timeoutError(p, this.opts.deliveryTimeoutMs, now));
+            b.bytes -= p.record.sizeInBytes;
+            n++;
+          } else keep.push(p);
+        }
+        b.records = keep;
+      }
+      const left = q.filter((b) => b.records.length > 0);
+      if (left.length) this.queues.set(key, left);
+      else this.queues.delete(key);
+    }
+    return n;
+  }
+
+  /** A batch came back for another try: it goes first in its queue, after the backoff. */
+  requeue(batch: Batch, notBefore: number): void {
+    batch.notBefore = notBefore;
+    let q = this.queues.get(batch.queueKey);
+    if (!q) this.queues.set(batch.queueKey, (q = []));
+    q.unshift(batch);
+    this.wakeup();
+  }
+
+  /** Splits a failed batch into one-record batches, first in line, so one bad record fails alone. */
+  split(batch: Batch, notBefore: number): void {
+    const singles = batch.records.map((p) => ({ ...batch, records: [p], bytes: p.record.sizeInBytes, notBefore, closed: true }));
+    let q = this.queues.get(batch.queueKey);
+    if (!q) this.queues.set(batch.queueKey, (q = []));
+    q.unshift(...singles);
+    this.wakeup();
+  }
+
+  /** Settling a record (either way) frees its bytes, exactly once. */
+  succeed(p: PendingRecord, meta: RecordMetadata): void {
+    if (p.settled) return;
+    p.settled = true;
+    this.held -= p.record.sizeInBytes;
+    p.resolve(meta);
+    this.grantWaiters();
+  }
+
+  fail(p: PendingRecord, err: Error): void {
+    if (p.settled) return;
+    p.settled = true;
+    this.held -= p.record.sizeInBytes;
+    p.reject(err);
+    this.grantWaiters();
+  }
+
+  private grantWaiters(): void {
+    while (this.waiters.length && this.held + this.waiters[0].bytes <= this.opts.bufferMemory) {
+      const w = this.waiters.shift()!;
+      this.clock.clearTimeout(w.timer);
+      w.grant();
+    }
+  }
+
+  /** Sends everything queued now, linger or not (close, flush). */
+  beginFlush(): void {
+    this.flushing = true;
+    this.wakeup();
+  }
+
+  endFlush(): void {
+    this.flushing = false;
+  }
+
+  /** No more appends; blocked appends fail; queued records stay to be flushed. */
+  close(): void {
+    this.closed = true;
+    for (const w of this.waiters.splice(0)) {
+      this.clock.clearTimeout(w.timer);
+      w.reject(producerClosed('The producer closed while this record waited for buffer room'));
+    }
+    this.wakeup();
+  }
+
+  /** Fails every queued record (after a flush ran out of time). */
+  abortQueued(err: Error): number {
+    let n = 0;
+    for (const q of this.queues.values()) for (const b of q) for (const p of b.records) {
+      this.fail(p, err);
+      n++;
+    }
+    this.queues.clear();
+    return n;
+  }
+
+  isEmpty(): boolean {
+    return this.queues.size === 0;
+  }
+}
+
+export function timeoutError(p: PendingRecord, deliveryTimeoutMs: number, now: number) {
+  const last = p.lastError ? ` Last error: ${(p.lastError as Error).message ?? String(p.lastError)}` : '';
+  const where = p.record.partition !== undefined ? `${p.record.topic}-${p.record.partition}` : p.record.topic;
+  return deliveryTimeout(
+    `Expiring record for ${where}: ${now - p.receivedAt} ms has passed since it was received (delivery.timeout.ms is ${deliveryTimeoutMs} ms).${last}`,
+    p.lastError,
+  );
+}

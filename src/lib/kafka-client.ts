@@ -1,0 +1,65 @@
+// Broker connection settings → a kafkajs client configuration. The Node-RED
+// broker config node fills BrokerSettings from its fields, credentials and the
+// core tls-config node; everything else here is plain kafkajs.
+
+import type { ConnectionOptions } from 'node:tls';
+import { logLevel as KafkaLogLevel, type KafkaConfig, type logCreator, type SASLOptions } from 'kafkajs';
+
+export type SaslMechanism = 'none' | 'plain' | 'scram-sha-256' | 'scram-sha-512';
+export const SASL_MECHANISMS: readonly SaslMechanism[] = ['none', 'plain', 'scram-sha-256', 'scram-sha-512'];
+
+export interface BrokerSettings {
+  brokers: string[];
+  clientId: string;
+  connectionTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** TLS options (from the tls-config node), true for TLS with system CAs, undefined for plaintext */
+  tls?: ConnectionOptions | true;
+  sasl?: { mechanism: Exclude<SaslMechanism, 'none'>; username: string; password: string };
+}
+
+export interface LogSink {
+  error(msg: string): void;
+  warn(msg: string): void;
+  info(msg: string): void;
+  debug(msg: string): void;
+}
+
+/** "host:port, host:port" → ["host:port", ...]; throws with the bad entry named. */
+export function parseBrokerList(text: unknown): string[] {
+  const list = String(text ?? '')
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (!list.length) throw new Error('No brokers: list at least one host:port');
+  for (const b of list) {
+    const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(b);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new Error(`Broker "${b}" is not host:port`);
+  }
+  return list;
+}
+
+/** kafkajs logs go to the Node-RED log at one level lower: our own status and errors say what matters. */
+export function kafkaLogCreator(sink: LogSink): logCreator {
+  return () => ({ level, log }) => {
+    const text = `[kafkajs ${log.logger ?? ''}] ${log.message}${log.broker ? ` (${log.broker})` : ''}${log.error ? `: ${log.error}` : ''}`;
+    if (level === KafkaLogLevel.ERROR || level === KafkaLogLevel.WARN) sink.debug(text);
+    else sink.debug(text);
+  };
+}
+
+export function kafkaConfig(s: BrokerSettings, sink?: LogSink): KafkaConfig {
+  const config: KafkaConfig = {
+    brokers: s.brokers,
+    clientId: s.clientId || 'node-red-streamsafe',
+    connectionTimeout: s.connectionTimeoutMs,
+    requestTimeout: s.requestTimeoutMs,
+    logLevel: sink ? KafkaLogLevel.INFO : KafkaLogLevel.NOTHING,
+    ...(sink ? { logCreator: kafkaLogCreator(sink) } : {}),
+  };
+  if (s.tls) config.ssl = s.tls === true ? true : s.tls;
+  if (s.sasl) {
+    config.sasl = { mechanism: s.sasl.mechanism, username: s.sasl.username, password: s.sasl.password } as SASLOptions;
+  }
+  return config;
+}

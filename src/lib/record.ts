@@ -1,0 +1,159 @@
+// The message contract: how a Node-RED msg becomes a Kafka record. Anything
+// that cannot be carried faithfully is refused with a RecordError that says
+// what was wrong, never coerced or dropped.
+
+export interface ProducerRecord {
+  topic: string;
+  /** null is a tombstone */
+  value: Buffer | null;
+  key: Buffer | null;
+  partition?: number;
+  headers?: Record<string, Buffer>;
+  /** epoch ms (CreateTime) */
+  timestamp: number;
+  /** approximate bytes the record takes in a batch, for batch.size and buffer.memory */
+  sizeInBytes: number;
+}
+
+export class RecordError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RecordError';
+  }
+}
+
+const LEGAL_TOPIC = /^[a-zA-Z0-9._-]+$/;
+export const MAX_TOPIC_LENGTH = 249;
+
+/** Kafka's own topic name rules (org.apache.kafka.common.internals.Topic.validate). */
+export function topicNameProblem(topic: string): string | undefined {
+  if (topic.length === 0) return 'Topic name is empty';
+  if (topic === '.' || topic === '..') return `Topic name cannot be "." or ".."`;
+  if (topic.length > MAX_TOPIC_LENGTH) {
+    return `Topic name is illegal, it can't be longer than ${MAX_TOPIC_LENGTH} characters, topic name: ${topic}`;
+  }
+  if (!LEGAL_TOPIC.test(topic)) {
+    return `Topic name "${topic}" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'`;
+  }
+  return undefined;
+}
+
+/** Value bytes: Buffer as is, string as UTF-8, object/array as JSON, number/boolean as text, null as tombstone. */
+export function valueToBytes(payload: unknown): Buffer | null {
+  if (payload === null) return null;
+  if (Buffer.isBuffer(payload)) return payload;
+  if (payload instanceof Uint8Array) return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  switch (typeof payload) {
+    case 'string':
+      return Buffer.from(payload, 'utf8');
+    case 'number':
+      if (!Number.isFinite(payload)) throw new RecordError(`msg.payload is the number ${payload}, which has no text form Kafka consumers can read`);
+      return Buffer.from(String(payload), 'utf8');
+    case 'boolean':
+      return Buffer.from(String(payload), 'utf8');
+    case 'undefined':
+      throw new RecordError('msg.payload is missing: set it, or set it to null to send a tombstone');
+    case 'object': {
+      let json: string | undefined;
+      try {
+        json = JSON.stringify(payload);
+      } catch (e) {
+        throw new RecordError(`msg.payload could not be turned into JSON: ${(e as Error).message}`);
+      }
+      if (json === undefined) throw new RecordError('msg.payload could not be turned into JSON');
+      return Buffer.from(json, 'utf8');
+    }
+    default:
+      throw new RecordError(`msg.payload of type ${typeof payload} is not supported: use a Buffer, string, object, array, number, boolean or null`);
+  }
+}
+
+/** Key bytes: string as UTF-8, Buffer as is, number as its decimal text; null/undefined for no key. */
+export function keyToRecordBytes(key: unknown): Buffer | null {
+  if (key === null || key === undefined) return null;
+  if (Buffer.isBuffer(key)) return key;
+  if (key instanceof Uint8Array) return Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+  if (typeof key === 'string') return Buffer.from(key, 'utf8');
+  if (typeof key === 'number') {
+    if (!Number.isFinite(key)) throw new RecordError(`msg.key is the number ${key}: use a finite number, a string or a Buffer`);
+    return Buffer.from(String(key), 'utf8');
+  }
+  throw new RecordError(`msg.key of type ${Array.isArray(key) ? 'array' : typeof key} is not supported: use a string, Buffer or number`);
+}
+
+export function headersToRecord(headers: unknown): Record<string, Buffer> | undefined {
+  if (headers === null || headers === undefined) return undefined;
+  if (typeof headers !== 'object' || Array.isArray(headers) || Buffer.isBuffer(headers)) {
+    throw new RecordError('msg.headers must be an object whose values are strings or Buffers');
+  }
+  const out: Record<string, Buffer> = {};
+  for (const [name, v] of Object.entries(headers as Record<string, unknown>)) {
+    if (typeof v === 'string') out[name] = Buffer.from(v, 'utf8');
+    else if (Buffer.isBuffer(v)) out[name] = v;
+    else {
+      const kind = v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+      throw new RecordError(`msg.headers["${name}"] is of type ${kind}: header values must be strings or Buffers`);
+    }
+  }
+  return out;
+}
+
+function partitionOf(partition: unknown): number | undefined {
+  if (partition === undefined || partition === null || partition === '') return undefined;
+  const n = typeof partition === 'string' ? Number(partition) : partition;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 2147483647) {
+    throw new RecordError(`msg.partition must be a whole number of 0 or more, got ${JSON.stringify(partition)}`);
+  }
+  return n;
+}
+
+function timestampOf(ts: unknown, now: number): number {
+  if (ts === undefined || ts === null || ts === '') return now;
+  const n = ts instanceof Date ? ts.getTime() : typeof ts === 'string' && /^\d+$/.test(ts) ? Number(ts) : ts;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+    throw new RecordError(`msg.timestamp must be epoch milliseconds (a whole number of 0 or more) or a Date, got ${JSON.stringify(ts)}`);
+  }
+  return n;
+}
+
+// Per-record overhead in a v2 batch (attributes, varints, offsets) is at most ~21 bytes, headers ~ a few more.
+const RECORD_OVERHEAD = 21;
+
+export interface RecordInput {
+  topic?: unknown;
+  payload?: unknown;
+  key?: unknown;
+  partition?: unknown;
+  headers?: unknown;
+  timestamp?: unknown;
+}
+
+/**
+ * Builds a record from a msg. `fixedTopic` is the node's topic; when blank,
+ * msg.topic is used. Throws RecordError with a clear message on bad input.
+ */
+export function toProducerRecord(msg: RecordInput, fixedTopic: string | undefined, now = Date.now()): ProducerRecord {
+  let topic: string;
+  if (fixedTopic) topic = fixedTopic;
+  else if (typeof msg.topic === 'string' && msg.topic !== '') topic = msg.topic;
+  else if (msg.topic === undefined || msg.topic === null || msg.topic === '') {
+    throw new RecordError('No topic: set one in the node, or send msg.topic');
+  } else throw new RecordError(`msg.topic must be a string, got ${typeof msg.topic}`);
+  const problem = topicNameProblem(topic);
+  if (problem) throw new RecordError(problem);
+
+  const value = valueToBytes(msg.payload);
+  const key = keyToRecordBytes(msg.key);
+  const headers = headersToRecord(msg.headers);
+  let size = RECORD_OVERHEAD + (value ? value.length : 0) + (key ? key.length : 0);
+  if (headers) for (const [k, v] of Object.entries(headers)) size += Buffer.byteLength(k) + v.length + 2;
+  return {
+    topic,
+    value,
+    key,
+    partition: partitionOf(msg.partition),
+    headers,
+    timestamp: timestampOf(msg.timestamp, now),
+    sizeInBytes: size,
+  };
+}

@@ -1,0 +1,39 @@
+// Types shared by the broker config node and the nodes that use it.
+import type { Kafka } from 'kafkajs';
+import type { Node, NodeDef } from 'node-red';
+import type { ConnectionOptions } from 'node:tls';
+import type { SaslMechanism } from '../../lib/kafka-client';
+
+export interface KafkaBrokerDef extends NodeDef {
+  brokers: string;
+  clientId: string;
+  connectionTimeout: string;
+  requestTimeout: string;
+  usetls: boolean;
+  tls: string;
+  saslMechanism: SaslMechanism;
+}
+
+export interface Credentials {
+  username?: string;
+  password?: string;
+}
+
+export interface TlsConfigNode extends Node {
+  addTLSOptions(opts: ConnectionOptions): void;
+}
+
+export interface StatusTarget {
+  status(s: { fill?: string; shape?: string; text?: string }): void;
+}
+
+export interface KafkaBrokerNode extends Node<Credentials> {
+  /** The shared kafkajs client; throws with the reason when the settings are unusable. */
+  kafka(): Kafka;
+  settingsError?: string;
+  register(user: Node): void;
+  deregister(user: Node, done: () => void): void;
+  /** Shows a status on every node using this broker. */
+  broadcastStatus(s: { fill?: string; shape?: string; text?: string }): void;
+}
+

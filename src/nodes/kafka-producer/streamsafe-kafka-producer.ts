@@ -1,0 +1,108 @@
+// Kafka producer node (sink): msg → record → accumulator → broker; the msg goes
+// on with msg.kafka once acknowledged, or fails to Catch with the Kafka error.
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import { ProducerPipeline, type ConnectionState } from '../../lib/kafka-producer';
+import { producerOptionsFrom, type ProducerOptions } from '../../lib/producer-config';
+import { toProducerRecord, type RecordInput } from '../../lib/record';
+import type { KafkaBrokerNode } from '../kafka-broker/broker-node';
+
+interface KafkaProducerDef extends NodeDef, Record<string, unknown> {
+  broker: string;
+  topic: string;
+}
+
+type Status = { fill?: 'red' | 'green' | 'yellow' | 'blue' | 'grey'; shape?: 'ring' | 'dot'; text?: string };
+
+// Node-RED waits 15 s for a node to close; flush within that.
+const CLOSE_FLUSH_MAX_MS = 10000;
+
+export = function (RED: NodeAPI) {
+  function KafkaProducerNode(this: Node, config: KafkaProducerDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const t = (key: string, subs?: Record<string, string | number>) => RED._(`streamsafe-kafka-producer.${key}`, subs);
+    const topic = typeof config.topic === 'string' ? config.topic.trim() : '';
+
+    // A node that cannot work still answers every msg, with the reason, so none is lost silently.
+    const refuseAll = (reason: string) => {
+      node.status({ fill: 'red', shape: 'dot', text: t('status.invalid') });
+      node.error(reason);
+      node.on('input', (_msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => {
+        done(new Error(reason));
+      });
+    };
+
+    const broker = RED.nodes.getNode(config.broker) as KafkaBrokerNode | null;
+    if (!broker) return refuseAll(t('errors.noBroker'));
+    let options: ProducerOptions;
+    try {
+      options = producerOptionsFrom(config);
+    } catch (e) {
+      return refuseAll((e as Error).message);
+    }
+    let kafka;
+    try {
+      kafka = broker.kafka();
+    } catch (e) {
+      return refuseAll(t('errors.broker', { reason: (e as Error).message }));
+    }
+
+    const showState = (state: ConnectionState, detail?: string) => {
+      const s: Record<ConnectionState, Status> = {
+        connecting: { fill: 'yellow', shape: 'ring', text: t('status.connecting') },
+        connected: { fill: 'green', shape: 'dot', text: t('status.connected') },
+        disconnected: { fill: 'red', shape: 'ring', text: t('status.disconnected') },
+        error: { fill: 'red', shape: 'dot', text: t('status.error') },
+        closed: {},
+      };
+      const status = { ...s[state] };
+      if (detail && status.text) status.text = `${status.text}: ${detail}`.slice(0, 120);
+      node.status(status);
+      if (state === 'error' && detail) node.error(t('errors.connection', { reason: detail }));
+    };
+
+    const pipeline = new ProducerPipeline(kafka, options, { onState: showState });
+    broker.register(node);
+    pipeline.start();
+
+    node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessageInFlow) => void, done: (err?: Error) => void) => {
+      let record;
+      try {
+        record = toProducerRecord(msg as RecordInput, topic);
+      } catch (e) {
+        done(e as Error);
+        return;
+      }
+      pipeline.send(record).then(
+        (meta) => {
+          const out = msg as NodeMessageInFlow & { kafka?: unknown };
+          out.kafka =
+            meta.offset === null
+              ? { topic: meta.topic, partition: meta.partition, offset: null, timestamp: meta.timestamp, acknowledged: false, note: t('acks0') }
+              : { topic: meta.topic, partition: meta.partition, offset: meta.offset, timestamp: meta.timestamp, acknowledged: true };
+          send(out);
+          done();
+        },
+        (err: Error) => done(err),
+      );
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      const flushMs = Math.min(options.deliveryTimeoutMs, CLOSE_FLUSH_MAX_MS);
+      pipeline
+        .close(flushMs)
+        .then(
+          (failed) => {
+            if (failed) node.warn(t('errors.closedWithPending', { count: failed }));
+          },
+          (e) => node.warn(String(e)),
+        )
+        .finally(() => {
+          node.status({});
+          broker.deregister(node, done);
+        });
+    });
+  }
+
+  RED.nodes.registerType('streamsafe-kafka-producer', KafkaProducerNode as never);
+};
