@@ -8,8 +8,10 @@
 // `>>>` where Java uses `>>>`, and `| 0` to hand back a signed int.
 //
 // Strings are hashed as their UTF-8 bytes, the bytes kafkajs puts on the wire
-// (Buffer.from(s, 'utf8'): a lone surrogate becomes EF BF BD), without
-// allocating a Buffer per call.
+// (Buffer.from(s, 'utf8')), without allocating a Buffer per call. For any
+// well-formed string these are the bytes of Java's StringSerializer too; only a
+// lone surrogate differs (Node writes EF BF BD, Java '?'), and we follow Node
+// because those are the bytes the record carries.
 
 /** Utils.murmur2's seed, as a signed int. */
 const SEED = 0x9747b28c | 0;
@@ -226,14 +228,14 @@ export function keyToBytes(key: KafkaKey): Uint8Array {
   if (key === null || key === undefined) throw new TypeError('a null key has no bytes');
   if (typeof key === 'object') {
     const json = JSON.stringify(key);
-    // JSON.stringify gives undefined only for values like functions; objects always stringify.
+    // JSON.stringify gives undefined for e.g. a toJSON() that returns undefined.
     return Buffer.from(json === undefined ? String(key) : json, 'utf8');
   }
   // bigint, boolean, symbol or function slipped past the type: use its text.
   return Buffer.from(String(key), 'utf8');
 }
 
-/** murmur2(keyToBytes(key)), without allocating for strings and numbers. */
+/** murmur2(keyToBytes(key)), without allocating a Buffer for strings and numbers. */
 export function murmur2Key(key: KafkaKey): number {
   if (typeof key === 'string') return murmur2String(key);
   if (key instanceof Uint8Array) return hashRange(key, 0, key.length);
