@@ -3,9 +3,9 @@
 // turns that into numbers and booleans, validateProducerOptions refuses what
 // the Java client's ProducerConfig would refuse.
 
+import { COMPRESSION_NAMES as COMPRESSIONS, type CompressionName } from './codecs';
+
 export type AcksSetting = 'all' | '1' | '0';
-export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
-export const COMPRESSIONS: readonly CompressionName[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 
 export interface ProducerOptions {
   /** acks */

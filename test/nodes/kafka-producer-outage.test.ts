@@ -1,0 +1,135 @@
+// The broker goes away under a running flow and comes back: the producer node
+// keeps the messages (bounded), shows the state, and resumes by itself with
+// every accepted record in the topic exactly once.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startKafka, type KafkaHandle } from '../support/kafka';
+import { collect, createTopic, getNode, helper, loadFlow, producerFlow, readTopic, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
+
+let kafka: KafkaHandle;
+
+before(async () => {
+  kafka = await startKafka({ mode: 'single', name: 'outage' });
+  await new Promise<void>((resolve) => helper.startServer(resolve));
+});
+after(async () => {
+  await unloadFlow();
+  await new Promise<void>((resolve) => helper.stopServer(resolve));
+  await kafka?.stop();
+});
+
+describe('kafka producer node across a broker outage', () => {
+  it('resumes by itself after the broker restarts; no accepted record lost or duplicated', async () => {
+    const topic = uniqueTopic('outage');
+    await createTopic(kafka.brokers, topic, 3);
+    await loadFlow(producerFlow({ brokers: kafka.brokers, producer: { topic, deliveryTimeoutMs: '120000' } }));
+    const out = collect('out');
+    const caught = collect('caught');
+    await waitForStatus('p1', /^connected/);
+    const p1 = getNode('p1');
+    for (let i = 0; i < 100; i++) p1.receive({ payload: `before-${i}`, key: `k${i % 7}` });
+    await out.next(100);
+
+    await kafka.stopBroker(0);
+    for (let i = 0; i < 200; i++) p1.receive({ payload: `during-${i}`, key: `k${i % 7}` });
+    await waitForStatus('p1', /^disconnected/, 60000);
+    assert.equal(out.msgs.length, 100, 'nothing is acknowledged while the broker is down');
+    assert.equal(caught.msgs.length, 0, 'nothing fails while within the delivery timeout');
+
+    await kafka.startBroker(0);
+    await out.next(300, 90000);
+    await waitForStatus('p1', /^connected/);
+    for (let i = 0; i < 50; i++) p1.receive({ payload: `after-${i}`, key: `k${i % 7}` });
+    await out.next(350, 30000);
+    assert.equal(caught.msgs.length, 0);
+
+    const read = await readTopic(kafka.brokers, topic, 350, 60000);
+    const values = read.map((r) => r.value!.toString());
+    assert.equal(new Set(values).size, 350, 'no duplicates');
+    // Per key, the order sent is the order stored.
+    for (let k = 0; k < 7; k++) {
+      const stored = read.filter((r) => r.key!.toString() === `k${k}`).sort((a, b) => Number(a.offset) - Number(b.offset)).map((r) => r.value!.toString());
+      const sent = [...Array(100).keys()].filter((i) => i % 7 === k).map((i) => `before-${i}`)
+        .concat([...Array(200).keys()].filter((i) => i % 7 === k).map((i) => `during-${i}`))
+        .concat([...Array(50).keys()].filter((i) => i % 7 === k).map((i) => `after-${i}`));
+      assert.deepEqual(stored, sent, `order of key k${k}`);
+    }
+    await unloadFlow();
+  });
+
+  it('records past the delivery timeout while the broker is down fail to Catch, naming the topic', async () => {
+    const topic = uniqueTopic('expire');
+    await createTopic(kafka.brokers, topic, 1);
+    await loadFlow(producerFlow({
+      brokers: kafka.brokers,
+      producer: { topic, deliveryTimeoutMs: '3000', requestTimeoutMs: '1000', lingerMs: '0' },
+      broker: { connectionTimeout: '500', requestTimeout: '1000' },
+    }));
+    const out = collect('out');
+    const caught = collect('caught');
+    await waitForStatus('p1', /^connected/);
+    await kafka.stopBroker(0);
+    try {
+      const started = Date.now();
+      getNode('p1').receive({ payload: 'doomed' });
+      const [c] = await caught.next(1, 30000);
+      const took = Date.now() - started;
+      assert.match(c.error.message, /DeliveryTimeoutError: Expiring record for/);
+      assert.match(c.error.message, new RegExp(topic));
+      assert.ok(took >= 2900 && took < 15000, `failed after ${took} ms`);
+      assert.equal(out.msgs.length, 0);
+    } finally {
+      await kafka.startBroker(0);
+    }
+    await unloadFlow();
+  });
+
+  it('a flow deployed while the broker is down connects when it comes up, and sends what it held', async () => {
+    const topic = uniqueTopic('late');
+    await createTopic(kafka.brokers, topic, 1);
+    await kafka.stopBroker(0);
+    await loadFlow(producerFlow({ brokers: kafka.brokers, producer: { topic }, broker: { connectionTimeout: '500' } }));
+    const out = collect('out');
+    for (let i = 0; i < 10; i++) getNode('p1').receive({ payload: `m${i}` });
+    await waitForStatus('p1', /^disconnected|^connecting/);
+    await kafka.startBroker(0);
+    await out.next(10, 90000);
+    assert.deepEqual(out.msgs.map((m) => m.kafka.offset), [...Array(10).keys()].map(String));
+    await unloadFlow();
+  });
+
+  it('closing while the broker is down fails every held record with an error, none vanish', async () => {
+    const topic = uniqueTopic('closedown');
+    await createTopic(kafka.brokers, topic, 1);
+    await loadFlow(producerFlow({
+      brokers: kafka.brokers,
+      producer: { topic, deliveryTimeoutMs: '6000', requestTimeoutMs: '2000' },
+      broker: { connectionTimeout: '500', requestTimeout: '2000' },
+    }));
+    await waitForStatus('p1', /^connected/);
+    await kafka.stopBroker(0);
+    try {
+      const p1 = getNode('p1');
+      let taken = 0;
+      p1.on('input', () => taken++);
+      for (let i = 0; i < 20; i++) p1.receive({ payload: `held-${i}` });
+      while (taken < 20) await new Promise((r) => setTimeout(r, 5));
+      // The helper restores its spies before it stops the flow, so record errors on the node itself.
+      const errors: unknown[][] = [];
+      const nodeError = p1.error;
+      p1.error = function (this: unknown, ...args: unknown[]) {
+        errors.push(args);
+        return nodeError.apply(this, args);
+      };
+      const started = Date.now();
+      await unloadFlow();
+      const took = Date.now() - started;
+      assert.ok(took < 12000, `close took ${took} ms`);
+      // done(err) reaches node.error (and from there a Catch node): one per record.
+      const failures = errors.filter((a) => /ProducerClosedError|DeliveryTimeoutError/.test(String(a[0])));
+      assert.equal(failures.length, 20, errors.map((a) => String(a[0])).join('\n'));
+    } finally {
+      await kafka.startBroker(0);
+    }
+  });
+});
