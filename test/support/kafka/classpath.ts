@@ -39,9 +39,16 @@ async function resolveClasspath(): Promise<string> {
     if (cp.split(path.delimiter).every((jar) => fs.existsSync(jar))) return cp;
   }
   const tmp = `${out}.${process.pid}.tmp`;
-  await run('mvn', ['-q', '-B', '-f', pom, 'dependency:build-classpath', `-Dmdep.outputFile=${tmp}`], {
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  try {
+    await run('mvn', ['-q', '-B', '-f', pom, 'dependency:build-classpath', `-Dmdep.outputFile=${tmp}`], {
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  } catch (err) {
+    // Maven reports its errors on stdout; without them the failure says nothing.
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    const output = `${e.stdout ?? ''}\n${e.stderr ?? ''}`.trim().split('\n').slice(-40).join('\n');
+    throw new Error(`resolving the Kafka jars with Maven (${pom}) failed: ${e.message.split('\n')[0]}\n${output}`);
+  }
   fs.renameSync(tmp, out);
   return fs.readFileSync(out, 'utf8').trim();
 }
