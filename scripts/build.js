@@ -7,12 +7,20 @@ const path = require('path');
 const { execFileSync } = require('child_process');
 
 const root = path.resolve(__dirname, '..');
-const dist = path.join(root, 'dist');
+const finalDist = path.join(root, 'dist');
+// Build beside dist/ and swap it in at the end, so a test run reading dist/
+// never sees it half-built by a concurrent build.
+const dist = path.join(root, `.dist-build-${process.pid}`);
 
 fs.rmSync(dist, { recursive: true, force: true });
-execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')], {
-  stdio: 'inherit',
-});
+try {
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json'), '--outDir', dist], {
+    stdio: 'inherit',
+  });
+} catch (e) {
+  fs.rmSync(dist, { recursive: true, force: true });
+  process.exit(1);
+}
 
 const nodesDir = path.join(root, 'src', 'nodes');
 const localesDir = path.join(root, 'locales');
@@ -38,3 +46,8 @@ for (const folder of fs.readdirSync(nodesDir)) {
     }
   }
 }
+
+const old = path.join(root, `.dist-old-${process.pid}`);
+if (fs.existsSync(finalDist)) fs.renameSync(finalDist, old);
+fs.renameSync(dist, finalDist);
+fs.rmSync(old, { recursive: true, force: true });
