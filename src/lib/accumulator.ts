@@ -1,11 +1,14 @@
 // Holds records until they are sent, as the Java client's RecordAccumulator:
-// batches per queue key (topic), sent when full (batch.size) or old enough
-// (linger.ms); every byte held counts against buffer.memory, and a record that
-// finds no room waits up to max.block.ms. It keeps no timers of its own except
-// for those waits: the sender asks it what is ready and when to look again.
+// one queue of batches per topic-partition; a batch is ready when full
+// (batch.size) or old enough (linger.ms), and once one is ready the heads of
+// all queues go out with it in one request (up to max.request.size). Every
+// byte held counts against buffer.memory; a record that finds no room waits up
+// to max.block.ms. It keeps no timers of its own except for those waits: the
+// sender asks it what is ready and when to look again.
 
 import type { Clock } from './clock';
 import { bufferExhausted, deliveryTimeout, producerClosed, recordTooLarge } from './errors';
+import type { PartitionAssigner } from './partition-assigner';
 import type { ProducerRecord } from './record';
 
 export interface RecordMetadata {
@@ -18,6 +21,8 @@ export interface RecordMetadata {
 
 export interface PendingRecord {
   record: ProducerRecord;
+  /** chosen at append; undefined while the topic's partitions are unknown */
+  partition?: number;
   /** when the producer took it: delivery.timeout.ms counts from here */
   receivedAt: number;
   resolve(meta: RecordMetadata): void;
@@ -31,6 +36,8 @@ export interface PendingRecord {
 export interface Batch {
   queueKey: string;
   topic: string;
+  /** undefined: records whose partition kafkajs picks (topic not known yet) */
+  partition?: number;
   records: PendingRecord[];
   bytes: number;
   createdAt: number;
@@ -40,6 +47,8 @@ export interface Batch {
   notBefore: number;
   /** frozen once drained: no more appends */
   closed: boolean;
+  /** must go in a request of its own (isolating a failure) */
+  solo?: boolean;
 }
 
 export interface AccumulatorOptions {
@@ -70,6 +79,8 @@ export class RecordAccumulator {
     private readonly clock: Clock,
     /** called when something may have become ready, so the sender can look */
     private readonly wakeup: () => void = () => {},
+    /** picks partitions at append; without one, batches are per topic */
+    private readonly assigner?: PartitionAssigner,
   ) {}
 
   /** Bytes held: queued and in flight. Never above buffer.memory. */
@@ -111,8 +122,14 @@ export class RecordAccumulator {
     }
     if (this.closed) return Promise.reject(producerClosed('The producer is closed'));
     const receivedAt = this.clock.now();
+    let partition: number | undefined;
+    try {
+      partition = this.assigner ? this.assigner.assign(record.topic, record.key, record.partition, size) : record.partition;
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return new Promise<RecordMetadata>((resolve, reject) => {
-      const pending: PendingRecord = { record, receivedAt, resolve, reject };
+      const pending: PendingRecord = { record, partition, receivedAt, resolve, reject };
       if (this.waiters.length === 0 && this.held + size <= this.opts.bufferMemory) {
         this.place(pending);
         return;
@@ -140,12 +157,15 @@ export class RecordAccumulator {
   private place(p: PendingRecord): void {
     const { record } = p;
     this.held += record.sizeInBytes;
-    const key = record.topic;
+    const key = p.partition === undefined ? `${record.topic}\u0000*` : `${record.topic}\u0000${p.partition}`;
     let q = this.queues.get(key);
     if (!q) this.queues.set(key, (q = []));
     let last = q[q.length - 1];
     if (!last || last.closed || (last.records.length > 0 && last.bytes + record.sizeInBytes > this.opts.batchSize)) {
-      last = { queueKey: key, topic: record.topic, records: [], bytes: 0, createdAt: this.clock.now(), attempts: 0, notBefore: 0, closed: false };
+      last = {
+        queueKey: key, topic: record.topic, partition: p.partition, records: [], bytes: 0,
+        createdAt: this.clock.now(), attempts: 0, notBefore: 0, closed: false,
+      };
       q.push(last);
     }
     last.records.push(p);
@@ -160,31 +180,47 @@ export class RecordAccumulator {
   }
 
   /**
-   * Takes ready batches, at most `max`. With `inOrder`, queue keys that have a
-   * batch in flight (`busy`) are skipped and at most one batch per queue is
-   * taken, so a retry can never overtake. A queue's later batch is only taken
-   * after its earlier ones.
+   * Takes the batches for one request, or none if nothing is ready. Once any
+   * queue's head batch is ready, the heads of the other queues go along (as
+   * the Java client drains every partition of a ready broker), up to
+   * max.request.size bytes. With `inOrder`, queues in `busy` (a batch in
+   * flight) are skipped so a retry can never be overtaken. A solo batch goes
+   * alone.
    */
-  drain(now: number, max: number, busy: ReadonlySet<string> = new Set(), inOrder = false): Batch[] {
-    const out: Batch[] = [];
-    // Appends blocked on memory make every full-enough batch worth sending now.
+  drain(now: number, busy: ReadonlySet<string> = new Set(), inOrder = false): Batch[] {
     const waited = this.waiters.length > 0;
+    let anyReady = false;
+    const heads: Batch[] = [];
     for (const [key, q] of this.queues) {
-      if (out.length >= max) break;
       if (inOrder && busy.has(key)) continue;
-      while (q.length && out.length < max) {
-        const head = q[0];
-        // A full batch behind the head means the head is done growing.
-        if (!this.isReady(head, now, waited || q.length > 1)) break;
-        q.shift();
-        head.closed = true;
-        head.attempts++;
-        out.push(head);
-        if (inOrder) break;
+      const head = q[0];
+      if (!head || now < head.notBefore) continue;
+      if (head.solo) {
+        if (!this.isReady(head, now, true)) continue;
+        return [this.take(q, key)];
       }
-      if (q.length === 0) this.queues.delete(key);
+      heads.push(head);
+      // A full batch behind the head means the head is done growing.
+      if (!anyReady && this.isReady(head, now, waited || q.length > 1)) anyReady = true;
+    }
+    if (!anyReady) return [];
+    const out: Batch[] = [];
+    let bytes = 0;
+    for (const head of heads) {
+      if (out.length && bytes + head.bytes > this.opts.maxRequestSize) continue;
+      const q = this.queues.get(head.queueKey)!;
+      out.push(this.take(q, head.queueKey));
+      bytes += head.bytes;
     }
     return out;
+  }
+
+  private take(q: Batch[], key: string): Batch {
+    const b = q.shift()!;
+    if (q.length === 0) this.queues.delete(key);
+    b.closed = true;
+    b.attempts++;
+    return b;
   }
 
   /** Milliseconds until some batch becomes ready, or undefined if none is queued. */
@@ -238,17 +274,18 @@ export class RecordAccumulator {
   }
 
   /** A batch came back for another try: it goes first in its queue, after the backoff. */
-  requeue(batch: Batch, notBefore: number): void {
+  requeue(batch: Batch, notBefore: number, solo = batch.solo): void {
     batch.notBefore = notBefore;
+    batch.solo = solo;
     let q = this.queues.get(batch.queueKey);
     if (!q) this.queues.set(batch.queueKey, (q = []));
     q.unshift(batch);
     this.wakeup();
   }
 
-  /** Splits a failed batch into one-record batches, first in line, so one bad record fails alone. */
+  /** Splits a failed batch into one-record batches, first in line, each sent alone, so one bad record fails alone. */
   split(batch: Batch, notBefore: number): void {
-    const singles = batch.records.map((p) => ({ ...batch, records: [p], bytes: p.record.sizeInBytes, notBefore, closed: true }));
+    const singles = batch.records.map((p) => ({ ...batch, records: [p], bytes: p.record.sizeInBytes, notBefore, closed: true, solo: true }));
     let q = this.queues.get(batch.queueKey);
     if (!q) this.queues.set(batch.queueKey, (q = []));
     q.unshift(...singles);
@@ -318,7 +355,8 @@ export class RecordAccumulator {
 
 export function timeoutError(p: PendingRecord, deliveryTimeoutMs: number, now: number) {
   const last = p.lastError ? ` Last error: ${(p.lastError as Error).message ?? String(p.lastError)}` : '';
-  const where = p.record.partition !== undefined ? `${p.record.topic}-${p.record.partition}` : p.record.topic;
+  const partition = p.partition ?? p.record.partition;
+  const where = partition !== undefined ? `${p.record.topic}-${partition}` : p.record.topic;
   return deliveryTimeout(
     `Expiring record for ${where}: ${now - p.receivedAt} ms has passed since it was received (delivery.timeout.ms is ${deliveryTimeoutMs} ms).${last}`,
     p.lastError,

@@ -17,6 +17,7 @@
 // Usage: `await registerCodecs()` once per process (idempotent, concurrent
 // callers share one registration), then pass `compression:
 // compressionType(name)` to kafkajs's send/sendBatch.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 
 export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
@@ -473,6 +474,25 @@ export const zstdCodec: KafkaCodec = {
 let registration: Promise<void> | undefined;
 
 /**
+ * Who wants to know how well batches compress: a producer runs its sends
+ * inside `compressionObserver.run(fn, ...)` and fn(uncompressed, compressed)
+ * is called for each batch kafkajs compresses on its behalf (Java's
+ * compression-rate metric), whichever codec it is.
+ */
+export const compressionObserver = new AsyncLocalStorage<(uncompressedBytes: number, compressedBytes: number) => void>();
+
+function observed(codec: KafkaCodec): KafkaCodec {
+  return {
+    compress: async (encoder) => {
+      const out = await codec.compress(encoder);
+      compressionObserver.getStore()?.(encoder.buffer.length, out.length);
+      return out;
+    },
+    decompress: (buffer) => codec.decompress(buffer),
+  };
+}
+
+/**
  * Registers snappy, lz4 and zstd into kafkajs's CompressionCodecs (gzip is
  * built in). Idempotent and safe to call from many nodes at once: all callers
  * share one registration and one zstd-wasm initialisation. snappy and lz4 are
@@ -482,9 +502,14 @@ let registration: Promise<void> | undefined;
 export function registerCodecs(): Promise<void> {
   registration ??= (async () => {
     const codecs = CompressionCodecs as unknown as Record<number, () => KafkaCodec>;
-    codecs[CompressionTypes.Snappy] = () => snappyCodec;
-    codecs[CompressionTypes.LZ4] = () => lz4Codec;
-    codecs[CompressionTypes.ZSTD] = () => zstdCodec;
+    const gzip = observed(codecs[CompressionTypes.GZIP]());
+    codecs[CompressionTypes.GZIP] = () => gzip;
+    const snappy = observed(snappyCodec);
+    codecs[CompressionTypes.Snappy] = () => snappy;
+    const lz4 = observed(lz4Codec);
+    codecs[CompressionTypes.LZ4] = () => lz4;
+    const zstd = observed(zstdCodec);
+    codecs[CompressionTypes.ZSTD] = () => zstd;
     try {
       await zstdWasm();
     } catch (err) {

@@ -3,16 +3,17 @@
 // broker is reachable: they wait (bounded by buffer.memory) and are sent when
 // it is, or fail at delivery.timeout.ms.
 
-import { CompressionTypes, type ICustomPartitioner, type Kafka, type Message, type Producer } from 'kafkajs';
-import { RecordAccumulator, type RecordMetadata } from './accumulator';
+import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import { RecordAccumulator, type PendingRecord, type RecordMetadata } from './accumulator';
 import { exponentialBackoff } from './backoff';
 import { systemClock, type Clock } from './clock';
-import { registerCodecs, compressionType } from './codecs';
+import { compressionObserver, compressionType, registerCodecs } from './codecs';
 import { describeError, isAuthenticationError } from './errors';
-import { createPartitioner } from './partitioner';
+import { ProducerMetrics, type ProducerMetricsSnapshot } from './metrics';
+import { PartitionAssigner } from './partition-assigner';
 import { acksNumber, kafkajsRetries, type ProducerOptions } from './producer-config';
-import { RecordError, type ProducerRecord } from './record';
-import { Sender, type Transport } from './sender';
+import type { ProducerRecord } from './record';
+import { Sender, type OutgoingBatch, type Transport } from './sender';
 
 export type ConnectionState = 'connecting' | 'connected' | 'disconnected' | 'error' | 'closed';
 
@@ -20,82 +21,74 @@ export interface PipelineHooks {
   onState?(state: ConnectionState, detail?: string): void;
 }
 
-export interface PipelineCounters {
-  sent: number;
-  failed: number;
-  retries: number;
-}
-
-/** Refuses an explicit partition the topic does not have (Java: "Invalid partition given with record"). */
-export function checkedPartitioner(inner: ICustomPartitioner): ICustomPartitioner {
-  return () => {
-    const choose = inner();
-    return (args) => {
-      const p = args.message.partition;
-      if (p !== undefined && p !== null && (p < 0 || p >= args.partitionMetadata.length)) {
-        throw new RecordError(
-          `Invalid partition given with record: ${p} is not in the range [0...${args.partitionMetadata.length}) of topic "${args.topic}"`,
-        );
-      }
-      return choose(args);
-    };
-  };
-}
-
-/** Sends record lists with one kafkajs sendBatch each and maps the answer back to each record. */
+/** Sends batches with one kafkajs sendBatch each and maps the answer back to each record. */
 export class KafkajsTransport implements Transport {
-  // The kafkajs message of a record is kept, so the partition the partitioner
-  // chose stays the same across retries.
-  private messages = new WeakMap<ProducerRecord, Message>();
+  // The kafkajs message of a record is kept, so a partition the partitioner
+  // chose at send time stays the same across retries.
+  private messages = new WeakMap<PendingRecord, Message>();
 
   constructor(
     private readonly producer: Producer,
     private readonly options: ProducerOptions,
     private readonly ready: () => Promise<void>,
+    private readonly onCompressed?: (uncompressed: number, compressed: number) => void,
   ) {}
 
-  private messageOf(r: ProducerRecord): Message {
-    let m = this.messages.get(r);
+  private messageOf(p: PendingRecord): Message {
+    let m = this.messages.get(p);
     if (!m) {
+      const r = p.record;
       m = { key: r.key, value: r.value, timestamp: String(r.timestamp) };
-      if (r.partition !== undefined) m.partition = r.partition;
+      if (p.partition !== undefined) m.partition = p.partition;
       if (r.headers) m.headers = r.headers;
-      this.messages.set(r, m);
+      this.messages.set(p, m);
     }
     return m;
   }
 
-  async send(topic: string, records: ProducerRecord[]): Promise<RecordMetadata[]> {
+  async send(batches: OutgoingBatch[]): Promise<RecordMetadata[][]> {
     await this.ready();
-    const messages = records.map((r) => this.messageOf(r));
+    const byTopic = new Map<string, Message[]>();
+    const messages = batches.map((b) => {
+      let list = byTopic.get(b.topic);
+      if (!list) byTopic.set(b.topic, (list = []));
+      const ms = b.records.map((p) => this.messageOf(p));
+      for (const m of ms) list.push(m);
+      return ms;
+    });
     const acks = acksNumber(this.options.acks);
-    const answer = await this.producer.sendBatch({
-      topicMessages: [{ topic, messages }],
+    const request = {
+      topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })),
       acks,
       timeout: this.options.requestTimeoutMs,
       compression: this.options.compression === 'none' ? CompressionTypes.None : compressionType(this.options.compression),
-    });
-    const byPartition = new Map<number, { base: bigint; appendTime: number }>();
+    };
+    const answer = this.onCompressed && this.options.compression !== 'none'
+      ? await compressionObserver.run(this.onCompressed, () => this.producer.sendBatch(request))
+      : await this.producer.sendBatch(request);
+    const acked = new Map<string, { base: bigint; appendTime: number }>();
     for (const a of answer) {
-      if (a.baseOffset !== undefined) {
-        const t = Number(a.logAppendTime ?? -1);
-        byPartition.set(a.partition, { base: BigInt(a.baseOffset), appendTime: t });
-      }
+      if (a.baseOffset !== undefined) acked.set(`${a.topicName}\u0000${a.partition}`, { base: BigInt(a.baseOffset), appendTime: Number(a.logAppendTime ?? -1) });
     }
-    const index = new Map<number, number>();
-    return messages.map((m, i) => {
-      const partition = m.partition as number;
-      const nth = index.get(partition) ?? 0;
-      index.set(partition, nth + 1);
-      const ack = byPartition.get(partition);
-      return {
-        topic,
-        partition,
-        offset: ack && acks !== 0 ? (ack.base + BigInt(nth)).toString() : null,
-        // LogAppendTime topics stamp records on the broker; otherwise ours stands.
-        timestamp: ack && ack.appendTime >= 0 ? ack.appendTime : records[i].timestamp,
-      };
-    });
+    // kafkajs groups a topic's messages per partition in the order given, so
+    // the n-th message of a partition has offset base + n.
+    const nth = new Map<string, number>();
+    return batches.map((b, i) =>
+      messages[i].map((m, j) => {
+        const partition = m.partition as number;
+        const key = `${b.topic}\u0000${partition}`;
+        const n = nth.get(key) ?? 0;
+        nth.set(key, n + 1);
+        const ack = acked.get(key);
+        return {
+          topic: b.topic,
+          partition,
+          offset: ack && acks !== 0 ? (ack.base + BigInt(n)).toString() : null,
+          // LogAppendTime topics stamp records on the broker; otherwise ours stands.
+          timestamp: ack && ack.appendTime >= 0 ? ack.appendTime : b.records[j].record.timestamp,
+        };
+      }),
+    );
   }
 }
 
@@ -104,12 +97,15 @@ export interface PipelineOptions {
   connectBackoffMs?: number;
   connectBackoffMaxMs?: number;
   clock?: Clock;
+  /** metrics window (ms); the Java client's is 2 × 30 s */
+  metricsWindowMs?: number;
 }
 
 export class ProducerPipeline {
   readonly accumulator: RecordAccumulator;
   readonly sender: Sender;
-  readonly counters: PipelineCounters = { sent: 0, failed: 0, retries: 0 };
+  readonly metrics: ProducerMetrics;
+  readonly partitions: PartitionAssigner;
   private readonly producer: Producer;
   private state: ConnectionState = 'connecting';
   private connected = false;
@@ -126,10 +122,12 @@ export class ProducerPipeline {
     private readonly pipelineOptions: PipelineOptions = {},
   ) {
     const clock = pipelineOptions.clock ?? systemClock;
+    this.metrics = new ProducerMetrics(clock, pipelineOptions.metricsWindowMs);
+    this.partitions = new PartitionAssigner(Math.max(1, options.batchSize));
     this.producer = kafka.producer({
       idempotent: options.idempotence,
       maxInFlightRequests: options.maxInFlight,
-      createPartitioner: checkedPartitioner(createPartitioner),
+      createPartitioner: this.partitions.kafkajsPartitioner(),
       allowAutoTopicCreation: true,
       retry: {
         // Set explicitly: with `idempotent` kafkajs would otherwise keep its own count.
@@ -151,8 +149,9 @@ export class ProducerPipeline {
       },
       clock,
       () => this.sender.wake(),
+      this.partitions,
     );
-    const transport = new KafkajsTransport(this.producer, options, () => this.whenReady());
+    const transport = new KafkajsTransport(this.producer, options, () => this.whenReady(), (u, c) => this.metrics.compressed(u, c));
     this.sender = new Sender(
       this.accumulator,
       transport,
@@ -167,13 +166,13 @@ export class ProducerPipeline {
       },
       clock,
       {
-        onBatchSent: (batch) => {
-          this.counters.sent += batch.records.length;
+        onRequestDone: (batches, records, bytes, latencyMs) => {
+          this.metrics.request(records, latencyMs);
+          for (const b of batches) this.metrics.batch(b.bytes);
+          this.metrics.recordsSent(records, bytes);
           this.setState('connected');
         },
-        onSendError: (_err, _batch, willRetry) => {
-          if (willRetry) this.counters.retries++;
-        },
+        onRetry: (_err, records) => this.metrics.retried(records),
         onUnreachable: (err) => this.setState('disconnected', describeError(err)),
         onReachable: () => this.setState('connected'),
       },
@@ -242,8 +241,17 @@ export class ProducerPipeline {
   send(record: ProducerRecord): Promise<RecordMetadata> {
     if (this.fatal) return Promise.reject(this.fatal);
     const p = this.accumulator.append(record);
-    p.catch(() => this.counters.failed++);
+    p.catch(() => this.metrics.recordsFailed(1));
     return p;
+  }
+
+  /** The Java producer's metrics, now. */
+  metricsSnapshot(): ProducerMetricsSnapshot {
+    return this.metrics.snapshot(
+      { available: this.accumulator.bufferAvailable, total: this.options.bufferMemory },
+      this.accumulator.queuedRecords,
+      this.sender.inFlightRequests,
+    );
   }
 
   /**

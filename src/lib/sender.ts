@@ -1,23 +1,30 @@
 // Takes ready batches from the accumulator and sends them, as the Java
-// client's Sender: at most max.in.flight batches at once, retries with
-// backoff within delivery.timeout.ms, one batch per queue in flight when order
-// must hold, and a failed multi-record batch split so a bad record fails alone.
+// client's Sender: one request carries the ready batches of many partitions,
+// at most max.in.flight requests at once, retries with backoff within
+// delivery.timeout.ms, one batch per partition in flight when order must hold,
+// and a failed request split until a bad record fails alone.
 
 import type { Batch, PendingRecord, RecordAccumulator, RecordMetadata } from './accumulator';
 import { timeoutError } from './accumulator';
 import { exponentialBackoff, type BackoffPolicy } from './backoff';
 import type { Clock } from './clock';
 import { isConnectionError, isRetriable, producerClosed, rootCause } from './errors';
-import type { ProducerRecord } from './record';
+
+/** One send of several batches; the records of each batch are those not yet settled. */
+export interface OutgoingBatch {
+  topic: string;
+  partition?: number;
+  records: PendingRecord[];
+}
 
 export interface Transport {
-  /** Sends one topic's records; resolves with one metadata per record, in order. */
-  send(topic: string, records: ProducerRecord[]): Promise<RecordMetadata[]>;
+  /** Sends the batches in one go; resolves with one metadata per record of each batch, in order. */
+  send(batches: OutgoingBatch[]): Promise<RecordMetadata[][]>;
 }
 
 export interface SenderOptions {
   maxInFlight: number;
-  /** keep order under retries: one batch per queue in flight */
+  /** keep order under retries: one batch per partition in flight */
   inOrder: boolean;
   retries: number;
   retryBackoffMs: number;
@@ -26,10 +33,10 @@ export interface SenderOptions {
 }
 
 export interface SenderEvents {
-  /** a batch was acknowledged */
-  onBatchSent?(batch: Batch, latencyMs: number): void;
-  /** a send failed (it may be retried) */
-  onSendError?(err: unknown, batch: Batch, willRetry: boolean): void;
+  /** a request was acknowledged */
+  onRequestDone?(batches: readonly Batch[], records: number, bytes: number, latencyMs: number): void;
+  /** records of a failed request will be tried again */
+  onRetry?(err: unknown, records: number): void;
   /** the broker answered after a connection error */
   onReachable?(): void;
   /** a connection-type failure: the broker seems unreachable */
@@ -37,7 +44,7 @@ export interface SenderEvents {
 }
 
 export class Sender {
-  private inFlight = new Set<Batch>();
+  private inFlight = new Set<Batch[]>();
   private busy = new Set<string>();
   private timer: unknown;
   private timerAt = Infinity;
@@ -57,7 +64,7 @@ export class Sender {
     this.backoff = exponentialBackoff({ initialMs: opts.retryBackoffMs, maxMs: opts.retryBackoffMaxMs, jitter: 0.2 });
   }
 
-  get inFlightBatches(): number {
+  get inFlightRequests(): number {
     return this.inFlight.size;
   }
 
@@ -76,9 +83,10 @@ export class Sender {
     const now = this.clock.now();
     this.acc.expire(now);
     this.expireInFlight(now);
-    const room = this.opts.maxInFlight - this.inFlight.size;
-    if (room > 0) {
-      for (const batch of this.acc.drain(now, room, this.busy, this.opts.inOrder)) this.launch(batch);
+    while (this.inFlight.size < this.opts.maxInFlight) {
+      const batches = this.acc.drain(now, this.busy, this.opts.inOrder);
+      if (!batches.length) break;
+      this.launch(batches);
     }
     this.schedule(now);
     if (this.inFlight.size === 0 && this.acc.isEmpty()) for (const w of this.idleWaiters.splice(0)) w();
@@ -100,41 +108,51 @@ export class Sender {
     }, at - now);
   }
 
-  private launch(batch: Batch): void {
-    this.inFlight.add(batch);
-    this.busy.add(batch.queueKey);
+  private launch(batches: Batch[]): void {
+    this.inFlight.add(batches);
+    for (const b of batches) this.busy.add(b.queueKey);
     const started = this.clock.now();
-    const live = batch.records.filter((p) => !p.settled);
-    let sending: Promise<RecordMetadata[]>;
+    const outgoing: OutgoingBatch[] = batches.map((b) => ({
+      topic: b.topic,
+      partition: b.partition,
+      records: b.records.filter((p) => !p.settled),
+    }));
+    let sending: Promise<RecordMetadata[][]>;
     try {
-      sending = this.transport.send(batch.topic, live.map((p) => p.record));
+      sending = this.transport.send(outgoing);
     } catch (e) {
       sending = Promise.reject(e);
     }
-    sending.then(
-      (metas) => {
-        for (let i = 0; i < live.length; i++) this.acc.succeed(live[i], metas[i]);
-        if (this.unreachable) {
-          this.unreachable = false;
-          this.events.onReachable?.();
-        }
-        this.events.onBatchSent?.(batch, this.clock.now() - started);
-      },
-      (err) => this.failed(batch, err),
-    ).finally(() => {
-      this.inFlight.delete(batch);
-      this.busy.delete(batch.queueKey);
-      this.wake();
-    });
+    sending
+      .then(
+        (metas) => {
+          let records = 0;
+          let bytes = 0;
+          outgoing.forEach((o, i) => {
+            o.records.forEach((p, j) => {
+              records++;
+              bytes += p.record.sizeInBytes;
+              this.acc.succeed(p, metas[i][j]);
+            });
+          });
+          if (this.unreachable) {
+            this.unreachable = false;
+            this.events.onReachable?.();
+          }
+          this.events.onRequestDone?.(batches, records, bytes, this.clock.now() - started);
+        },
+        (err) => this.failed(batches, err),
+      )
+      .finally(() => {
+        this.inFlight.delete(batches);
+        for (const b of batches) this.busy.delete(b.queueKey);
+        this.wake();
+      });
   }
 
-  private failed(batch: Batch, err: unknown): void {
-    const live = batch.records.filter((p) => !p.settled);
-    for (const p of live) p.lastError = rootCause(err);
-    if (!live.length) return;
-    batch.records = live;
-    batch.bytes = live.reduce((n, p) => n + p.record.sizeInBytes, 0);
+  private failed(batches: Batch[], err: unknown): void {
     const now = this.clock.now();
+    const cause = rootCause(err);
     if (isConnectionError(err)) {
       this.unreachable = true;
       this.events.onUnreachable?.(err);
@@ -142,28 +160,40 @@ export class Sender {
       this.unreachable = false;
       this.events.onReachable?.();
     }
-    if (!this.stopped && isRetriable(err) && batch.attempts <= this.opts.retries) {
-      this.events.onSendError?.(err, batch, true);
-      this.acc.requeue(batch, now + this.backoff.delay(batch.attempts));
-      return;
+    const retriable = !this.stopped && isRetriable(err);
+    let retried = 0;
+    for (const batch of batches) {
+      const live = batch.records.filter((p) => !p.settled);
+      if (!live.length) continue;
+      for (const p of live) p.lastError = cause;
+      batch.records = live;
+      batch.bytes = live.reduce((n, p) => n + p.record.sizeInBytes, 0);
+      if (retriable && batch.attempts <= this.opts.retries) {
+        retried += live.length;
+        this.acc.requeue(batch, now + this.backoff.delay(batch.attempts));
+      } else if (!this.stopped && !retriable && batches.length > 1) {
+        // One batch of the request may be the cause: send each alone.
+        retried += live.length;
+        this.acc.requeue(batch, now, true);
+      } else if (!this.stopped && !retriable && live.length > 1) {
+        // One record may be the cause (too large, bad partition): try each alone.
+        retried += live.length;
+        this.acc.split(batch, now);
+      } else {
+        const error = cause instanceof Error ? cause : new Error(String(cause));
+        for (const p of live) this.acc.fail(p, error);
+      }
     }
-    if (!this.stopped && live.length > 1 && !isRetriable(err)) {
-      // One record may be the cause (too large, bad partition): try each alone.
-      this.events.onSendError?.(err, batch, true);
-      this.acc.split(batch, now);
-      return;
-    }
-    this.events.onSendError?.(err, batch, false);
-    const cause = rootCause(err);
-    const error = cause instanceof Error ? cause : new Error(String(cause));
-    for (const p of live) this.acc.fail(p, error);
+    if (retried) this.events.onRetry?.(err, retried);
   }
 
   private expireInFlight(now: number): void {
-    for (const b of this.inFlight) {
-      for (const p of b.records) {
-        if (!p.settled && now - p.receivedAt >= this.opts.deliveryTimeoutMs) {
-          this.acc.fail(p, timeoutError(p, this.opts.deliveryTimeoutMs, now));
+    for (const batches of this.inFlight) {
+      for (const b of batches) {
+        for (const p of b.records) {
+          if (!p.settled && now - p.receivedAt >= this.opts.deliveryTimeoutMs) {
+            this.acc.fail(p, timeoutError(p, this.opts.deliveryTimeoutMs, now));
+          }
         }
       }
     }
@@ -171,11 +201,13 @@ export class Sender {
 
   private nextInFlightExpiryIn(now: number): number | undefined {
     let best: number | undefined;
-    for (const b of this.inFlight) {
-      const first = b.records.find((p: PendingRecord) => !p.settled);
-      if (!first) continue;
-      const wait = Math.max(0, first.receivedAt + this.opts.deliveryTimeoutMs - now);
-      if (best === undefined || wait < best) best = wait;
+    for (const batches of this.inFlight) {
+      for (const b of batches) {
+        const first = b.records.find((p) => !p.settled);
+        if (!first) continue;
+        const wait = Math.max(0, first.receivedAt + this.opts.deliveryTimeoutMs - now);
+        if (best === undefined || wait < best) best = wait;
+      }
     }
     return best;
   }
@@ -210,9 +242,15 @@ export class Sender {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     const err = producerClosed(`The producer closed before the record was acknowledged (waited ${timeoutMs} ms to flush)`);
     let failed = this.acc.abortQueued(err);
-    for (const b of this.inFlight) for (const p of b.records) if (!p.settled) {
-      this.acc.fail(p, err);
-      failed++;
+    for (const batches of this.inFlight) {
+      for (const b of batches) {
+        for (const p of b.records) {
+          if (!p.settled) {
+            this.acc.fail(p, err);
+            failed++;
+          }
+        }
+      }
     }
     return { failed };
   }

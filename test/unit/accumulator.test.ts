@@ -3,6 +3,12 @@ import assert from 'node:assert/strict';
 import { RecordAccumulator, type AccumulatorOptions } from '../../src/lib/accumulator';
 import { ManualClock } from '../../src/lib/clock';
 import { toProducerRecord } from '../../src/lib/record';
+import { PartitionAssigner } from '../../src/lib/partition-assigner';
+import { partitionForKey } from '../../src/lib/murmur2';
+import type { PartitionMetadata } from 'kafkajs';
+
+const partitionsMeta = (n: number): PartitionMetadata[] =>
+  Array.from({ length: n }, (_, i) => ({ partitionId: i, leader: 1, replicas: [1], isr: [1], offlineReplicas: [], partitionErrorCode: 0 }));
 
 const OPTS: AccumulatorOptions = {
   batchSize: 1000,
@@ -29,10 +35,10 @@ const settled = async (p: Promise<unknown>) => {
 test('a batch waits for linger.ms, then is ready', () => {
   const { clock, acc, rec } = setup();
   void acc.append(rec(100));
-  assert.equal(acc.drain(clock.now(), 5).length, 0);
+  assert.equal(acc.drain(clock.now()).length, 0);
   assert.equal(acc.nextReadyIn(clock.now()), 5);
   clock.advance(5);
-  const [b] = acc.drain(clock.now(), 5);
+  const [b] = acc.drain(clock.now());
   assert.equal(b.records.length, 1);
   assert.ok(acc.isEmpty());
 });
@@ -41,11 +47,11 @@ test('a full batch is ready at once and the next record starts a new one', () =>
   const { clock, acc, rec } = setup();
   for (let i = 0; i < 12; i++) void acc.append(rec(100));
   // 10 × 100 bytes fill the 1000-byte batch; 2 more start the second.
-  const ready = acc.drain(clock.now(), 5);
+  const ready = acc.drain(clock.now());
   assert.equal(ready.length, 1);
   assert.equal(ready[0].records.length, 10);
   assert.equal(acc.queuedRecords, 2);
-  assert.equal(acc.drain(clock.now(), 5).length, 0, 'the second batch still lingers');
+  assert.equal(acc.drain(clock.now()).length, 0, 'the second batch still lingers');
 });
 
 test('queues per topic drain together', () => {
@@ -53,15 +59,15 @@ test('queues per topic drain together', () => {
   void acc.append(rec(100, 'a'));
   void acc.append(rec(100, 'b'));
   clock.advance(5);
-  assert.deepEqual(acc.drain(clock.now(), 5).map((b) => b.topic).sort(), ['a', 'b']);
+  assert.deepEqual(acc.drain(clock.now()).map((b) => b.topic).sort(), ['a', 'b']);
 });
 
 test('in order: a busy queue is skipped and only one batch per queue is taken', () => {
   const { clock, acc, rec } = setup();
   for (let i = 0; i < 25; i++) void acc.append(rec(100, 'a'));
-  assert.equal(acc.drain(clock.now(), 5, new Set(['a']), true).length, 0);
-  assert.equal(acc.drain(clock.now(), 5, new Set(), true).length, 1);
-  assert.equal(acc.drain(clock.now(), 5, new Set(), false).length, 1, 'the last batch still lingers');
+  assert.equal(acc.drain(clock.now(), new Set(['a\u0000*']), true).length, 0);
+  assert.equal(acc.drain(clock.now(), new Set(), true).length, 1);
+  assert.equal(acc.drain(clock.now(), new Set(), false).length, 1, 'the last batch still lingers');
 });
 
 test('buffer.memory bounds the bytes held; a blocked append gets room when a record settles', async () => {
@@ -72,7 +78,7 @@ test('buffer.memory bounds the bytes held; a blocked append gets room when a rec
   const blocked = acc.append(rec(100));
   assert.equal(acc.blockedAppends, 1);
   assert.equal(acc.bytesHeld, 1000);
-  const [b] = acc.drain(clock.now(), 1);
+  const [b] = acc.drain(clock.now());
   acc.succeed(b.records[0], { topic: 't', partition: 0, offset: '0', timestamp: 0 });
   assert.equal(await first[0].then(() => 'ok'), 'ok');
   assert.equal(acc.blockedAppends, 0);
@@ -119,17 +125,18 @@ test('a requeued batch goes first, after its backoff; a split one becomes single
   const { clock, acc, rec } = setup();
   for (let i = 0; i < 3; i++) void acc.append(rec(100));
   clock.advance(5);
-  const [b] = acc.drain(clock.now(), 1);
+  const [b] = acc.drain(clock.now());
   void acc.append(rec(100));
   acc.requeue(b, clock.now() + 50);
-  assert.equal(acc.drain(clock.now(), 5, new Set(), true).length, 0, 'backoff holds the head, and order holds the rest');
+  assert.equal(acc.drain(clock.now(), new Set(), true).length, 0, 'backoff holds the head, and order holds the rest');
   clock.advance(50);
-  const [again] = acc.drain(clock.now(), 5, new Set(), true);
+  const [again] = acc.drain(clock.now(), new Set(), true);
   assert.equal(again, b);
   assert.equal(again.attempts, 2);
   acc.split(again, clock.now());
-  const singles = acc.drain(clock.now(), 10);
-  assert.deepEqual(singles.slice(0, 3).map((s) => s.records.length), [1, 1, 1]);
+  // Each single goes in a request of its own.
+  const requests = [acc.drain(clock.now()), acc.drain(clock.now()), acc.drain(clock.now())];
+  assert.deepEqual(requests.map((r) => r.map((b) => b.records.length)), [[1], [1], [1]]);
 });
 
 test('flush makes lingering batches ready; close fails blocked appends', async () => {
@@ -138,10 +145,105 @@ test('flush makes lingering batches ready; close fails blocked appends', async (
   void acc.append(rec(100));
   const blocked = acc.append(rec(100));
   acc.beginFlush();
-  assert.equal(acc.drain(clock.now(), 5).length, 1);
+  assert.equal(acc.drain(clock.now()).length, 1);
   acc.endFlush();
   acc.close();
   const err = (await settled(blocked)) as Error;
   assert.equal(err.name, 'ProducerClosedError');
   assert.equal((await settled(acc.append(rec(30))) as Error).name, 'ProducerClosedError');
+});
+
+function partitioned(o: Partial<AccumulatorOptions> = {}, partitions = 4) {
+  const clock = new ManualClock();
+  let r = 0;
+  const assigner = new PartitionAssigner(o.batchSize ?? OPTS.batchSize, () => (r = (r + 0.37) % 1));
+  assigner.learn('t', partitionsMeta(partitions));
+  const acc = new RecordAccumulator({ ...OPTS, ...o }, clock, () => {}, assigner);
+  const rec = (bytes: number, key?: string, partition?: number) =>
+    toProducerRecord({ payload: Buffer.alloc(bytes - 21 - (key ? Buffer.byteLength(key) : 0)), key, partition }, 't', clock.now());
+  return { clock, acc, rec, assigner };
+}
+
+test('keyed records are batched per partition, on the Java client\'s partition', () => {
+  const { clock, acc, rec } = partitioned({}, 4);
+  const keys = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+  for (const k of keys) void acc.append(rec(50, k));
+  clock.advance(5);
+  const request = acc.drain(clock.now());
+  const expected = new Map<number, string[]>();
+  for (const k of keys) {
+    const p = partitionForKey(Buffer.from(k), 4);
+    expected.set(p, [...(expected.get(p) ?? []), k]);
+  }
+  assert.equal(request.length, expected.size, 'one batch per partition, all in one request');
+  for (const b of request) {
+    assert.deepEqual(b.records.map((p) => p.record.key!.toString()), expected.get(b.partition!));
+  }
+});
+
+test('once one partition\'s batch is ready, the others go along in the same request', () => {
+  const { clock, acc, rec } = partitioned({ batchSize: 500, lingerMs: 1000 }, 4);
+  void acc.append(rec(100, undefined, 0));
+  void acc.append(rec(100, undefined, 1));
+  assert.equal(acc.drain(clock.now()).length, 0, 'nothing is ready yet');
+  for (let i = 0; i < 5; i++) void acc.append(rec(100, undefined, 2)); // fills partition 2
+  const request = acc.drain(clock.now());
+  assert.deepEqual(request.map((b) => b.partition).sort(), [0, 1, 2]);
+});
+
+test('a request stays within max.request.size', () => {
+  const { clock, acc, rec } = partitioned({ batchSize: 1000, maxRequestSize: 2500, bufferMemory: 100000 }, 4);
+  for (let p = 0; p < 4; p++) for (let i = 0; i < 10; i++) void acc.append(rec(100, undefined, p));
+  const first = acc.drain(clock.now());
+  assert.equal(first.length, 2, `${first.length} batches of 1000 bytes fit in 2500`);
+  assert.equal(acc.drain(clock.now()).length, 2);
+});
+
+test('null keys stick to one partition until batch.size bytes, then move on (KIP-794)', () => {
+  const { clock, acc, rec } = partitioned({ batchSize: 1000, bufferMemory: 100000 }, 6);
+  const partitions: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    void acc.append(rec(100));
+  }
+  for (;;) {
+    const request = acc.drain(clock.now() + 10);
+    if (!request.length) break;
+    for (const b of request) partitions.push(...b.records.map((p) => p.partition!));
+  }
+  // 100-byte records, batch.size 1000: runs of 10 on one partition.
+  const runs: Array<[number, number]> = [];
+  for (const p of partitions) {
+    const last = runs[runs.length - 1];
+    if (last && last[0] === p) last[1]++;
+    else runs.push([p, 1]);
+  }
+  assert.equal(partitions.length, 40);
+  assert.ok(runs.every(([, n]) => n === 10), JSON.stringify(runs));
+  for (let i = 1; i < runs.length; i++) assert.notEqual(runs[i][0], runs[i - 1][0], 'moves to another partition');
+});
+
+test('an explicit partition the topic does not have is refused at once', async () => {
+  const { acc, rec } = partitioned({}, 3);
+  const err = (await settled(acc.append(rec(50, undefined, 3)))) as Error;
+  assert.equal(err.name, 'RecordError');
+  assert.match(err.message, /Invalid partition given with record: 3 is not in the range \[0\.\.\.3\)/);
+  assert.equal(acc.bytesHeld, 0);
+});
+
+test('records of an unknown topic wait unpartitioned; the kafkajs partitioner places them by the same rules', () => {
+  const clock = new ManualClock();
+  const assigner = new PartitionAssigner(1000);
+  const acc = new RecordAccumulator(OPTS, clock, () => {}, assigner);
+  void acc.append(toProducerRecord({ payload: 'x', key: 'user-1' }, 'fresh', clock.now()));
+  clock.advance(5);
+  const [b] = acc.drain(clock.now());
+  assert.equal(b.partition, undefined);
+  const choose = assigner.kafkajsPartitioner()();
+  const message: { key: Buffer; value: Buffer; partition?: number } = { key: Buffer.from('user-1'), value: Buffer.from('x') };
+  const p = choose({ topic: 'fresh', partitionMetadata: partitionsMeta(12), message });
+  assert.equal(p, partitionForKey(Buffer.from('user-1'), 12));
+  assert.equal(message.partition, p, 'kept on the message for retries');
+  assert.equal(assigner.partitionCount('fresh'), 12);
+  assigner.learn('fresh', partitionsMeta(24));
+  assert.equal(assigner.partitionCount('fresh'), 24, 'a grown topic is picked up');
 });
