@@ -479,7 +479,12 @@ let registration: Promise<void> | undefined;
  * is called for each batch kafkajs compresses on its behalf (Java's
  * compression-rate metric), whichever codec it is.
  */
-export const compressionObserver = new AsyncLocalStorage<(uncompressedBytes: number, compressedBytes: number) => void>();
+export const compressionObserver: AsyncLocalStorage<(uncompressedBytes: number, compressedBytes: number) => void> =
+  // One per process: kafkajs's codec table is process-wide, and a second copy of
+  // this module (another install, or src beside dist in tests) must see the same sends.
+  ((globalThis as Record<symbol, unknown>)[Symbol.for('streamsafe.compressionObserver')] ??= new AsyncLocalStorage()) as AsyncLocalStorage<
+    (uncompressedBytes: number, compressedBytes: number) => void
+  >;
 
 function observed(codec: KafkaCodec): KafkaCodec {
   return {

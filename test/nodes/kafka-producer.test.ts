@@ -260,4 +260,32 @@ describe('kafka producer node', () => {
     const read = await readTopic(kafka.brokers, topic, n);
     assert.equal(new Set(read.map((r) => r.value!.toString())).size, n);
   });
+  it('emits the Java producer metrics on the second output and sums them up in the status', async () => {
+    const topic = uniqueTopic('metrics');
+    await createTopic(kafka.brokers, topic, 3);
+    await loadFlow(producerFlow({
+      brokers: kafka.brokers,
+      producer: { topic, compression: 'lz4', metricsInterval: '1', wires: [['out'], ['metrics']] },
+      extraNodes: [{ id: 'metrics', type: 'helper', z: 'tab' }],
+    }));
+    const out = collect('out');
+    const metrics = collect('metrics');
+    await waitForStatus('p1', /^connected/);
+    for (let i = 0; i < 300; i++) getNode('p1').receive({ payload: { i, text: 'compressible '.repeat(20) }, key: `k${i % 5}` });
+    await out.next(300);
+    const status = await waitForStatus('p1', /msg\/s · batch .* · lz4 0\.\d\d/, 10000);
+    assert.ok(status);
+    const [m] = await metrics.next(1, 5000);
+    assert.equal(m.topic, 'metrics');
+    const p = m.payload;
+    assert.equal(p['record-send-total'], 300);
+    assert.ok(p['record-send-rate'] > 0);
+    assert.equal(p['record-error-total'], 0);
+    assert.ok(p['batch-size-avg'] > 0);
+    assert.ok(p['records-per-request-avg'] >= 1);
+    assert.ok(p['compression-rate-avg'] > 0 && p['compression-rate-avg'] < 0.5, `lz4 on repetitive JSON: ${p['compression-rate-avg']}`);
+    assert.ok(p['request-latency-avg'] >= 0 && p['request-latency-max'] >= p['request-latency-avg']);
+    assert.equal(p['buffer-total-bytes'], 33554432);
+    assert.ok(p['buffer-available-bytes'] <= 33554432);
+  });
 });

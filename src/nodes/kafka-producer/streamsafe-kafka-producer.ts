@@ -2,6 +2,7 @@
 // on with msg.kafka once acknowledged, or fails to Catch with the Kafka error.
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { ProducerPipeline, type ConnectionState } from '../../lib/kafka-producer';
+import { metricsSummary } from '../../lib/metrics';
 import { producerOptionsFrom, type ProducerOptions } from '../../lib/producer-config';
 import { toProducerRecord, type RecordInput } from '../../lib/record';
 import type { KafkaBrokerNode } from '../kafka-broker/broker-node';
@@ -15,6 +16,8 @@ type Status = { fill?: 'red' | 'green' | 'yellow' | 'blue' | 'grey'; shape?: 'ri
 
 // Node-RED waits 15 s for a node to close; flush within that.
 const CLOSE_FLUSH_MAX_MS = 10000;
+// How often the status summary ("1.2k msg/s · batch 14 KB") is refreshed.
+const STATUS_EVERY_MS = 2000;
 
 export = function (RED: NodeAPI) {
   function KafkaProducerNode(this: Node, config: KafkaProducerDef) {
@@ -47,7 +50,9 @@ export = function (RED: NodeAPI) {
       return refuseAll(t('errors.broker', { reason: (e as Error).message }));
     }
 
-    const showState = (state: ConnectionState, detail?: string) => {
+    let state: ConnectionState = 'connecting';
+    const showState = (next: ConnectionState, detail?: string) => {
+      state = next;
       const s: Record<ConnectionState, Status> = {
         connecting: { fill: 'yellow', shape: 'ring', text: t('status.connecting') },
         connected: { fill: 'green', shape: 'dot', text: t('status.connected') },
@@ -55,15 +60,32 @@ export = function (RED: NodeAPI) {
         error: { fill: 'red', shape: 'dot', text: t('status.error') },
         closed: {},
       };
-      const status = { ...s[state] };
+      const status = { ...s[next] };
       if (detail && status.text) status.text = `${status.text}: ${detail}`.slice(0, 120);
       node.status(status);
-      if (state === 'error' && detail) node.error(t('errors.connection', { reason: detail }));
+      if (next === 'error' && detail) node.error(t('errors.connection', { reason: detail }));
     };
 
     const pipeline = new ProducerPipeline(kafka, options, { onState: showState });
     broker.register(node);
     pipeline.start();
+
+    // While connected and busy, the status summarises the Java producer's metrics.
+    let lastSent = 0;
+    const statusTimer = setInterval(() => {
+      if (state !== 'connected') return;
+      const m = pipeline.metricsSnapshot();
+      if (m['record-send-total'] === lastSent && m['records-queued'] === 0) return;
+      lastSent = m['record-send-total'];
+      node.status({ fill: 'green', shape: 'dot', text: metricsSummary(m, options.compression) });
+    }, STATUS_EVERY_MS);
+    statusTimer.unref?.();
+
+    // Metrics on the second output every N seconds, if asked for.
+    const metricsEvery = Math.max(0, Number(config.metricsInterval) || 0);
+    const metricsTimer = metricsEvery > 0
+      ? setInterval(() => node.send([null, { topic: 'metrics', payload: pipeline.metricsSnapshot() }]), metricsEvery * 1000)
+      : undefined;
 
     node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessageInFlow) => void, done: (err?: Error) => void) => {
       let record;
@@ -88,6 +110,8 @@ export = function (RED: NodeAPI) {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      clearInterval(statusTimer);
+      if (metricsTimer) clearInterval(metricsTimer);
       const flushMs = Math.min(options.deliveryTimeoutMs, CLOSE_FLUSH_MAX_MS);
       pipeline
         .close(flushMs)
