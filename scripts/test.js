@@ -6,6 +6,12 @@
 //   npm test -- test/unit/foo.test.ts        only these files (directories are expanded)
 //   npm test -- --test-name-pattern=acks     other flags go to `node --test`
 //   npm test -- --no-build                   skip `npm run build`
+//   npm test -- --node-red-5 test/nodes/x    also run the named node tests on Node-RED 5
+//
+// The full run has two legs: everything on this Node with the Node-RED 4 devDependency,
+// then test/nodes again on Node-RED 5 with Node 22 (installed into the cache by
+// scripts/node-red-5.js; STREAMSAFE_SKIP_NODE_RED_5=1 leaves it out). The last line
+// sums both: "N passed, N failed, N skipped".
 //
 // KAFKA_BROKERS=host:port,... uses that cluster instead of starting one (tests needing
 // broker files then skip). STREAMSAFE_KEEP_KAFKA=1 keeps the broker's temp dir.
@@ -36,9 +42,12 @@ function parseArgs(argv) {
   const files = [];
   const flags = [];
   let build = true;
+  let nodeRed5;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--no-build') build = false;
+    else if (a === '--node-red-5') nodeRed5 = true;
+    else if (a === '--no-node-red-5') nodeRed5 = false;
     else if (a.startsWith('-')) {
       flags.push(a);
       // `--flag value`: a following word that is not an existing path belongs to the flag.
@@ -57,7 +66,9 @@ function parseArgs(argv) {
     }
   }
   const selected = argv.some((a) => !a.startsWith('-') && fs.existsSync(path.resolve(root, a)));
-  return { files: selected ? files : testRoots.flatMap((d) => findTests(path.join(root, d))), flags, build };
+  // The Node-RED 5 leg runs with the full suite; with named files only if asked (--node-red-5).
+  if (nodeRed5 === undefined) nodeRed5 = !selected && process.env.STREAMSAFE_SKIP_NODE_RED_5 !== '1';
+  return { files: selected ? files : testRoots.flatMap((d) => findTests(path.join(root, d))), flags, build, nodeRed5 };
 }
 
 function runBuild() {
@@ -109,6 +120,21 @@ function stopBroker(child) {
   });
 }
 
+/** The totals of a TAP report: "# pass N", "# fail N", "# skipped N". */
+function tapCounts(file) {
+  const counts = { pass: 0, fail: 0, skipped: 0 };
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    for (const key of Object.keys(counts)) {
+      const m = new RegExp(`^# ${key} (\\d+)$`, 'm').exec(text);
+      if (m) counts[key] = Number(m[1]);
+    }
+  } catch {
+    // No report: the runner died before writing one; its exit code says so.
+  }
+  return counts;
+}
+
 function tailFile(file, lines) {
   try {
     return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
@@ -118,7 +144,7 @@ function tailFile(file, lines) {
 }
 
 async function main() {
-  const { files, flags, build } = parseArgs(process.argv.slice(2));
+  const { files, flags, build, nodeRed5 } = parseArgs(process.argv.slice(2));
   if (files.length === 0) {
     console.log('test.js: no test files found');
     return 0;
@@ -150,22 +176,53 @@ async function main() {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const args = [
-    '--import', 'tsx',
-    '--test',
-    '--test-concurrency=2',
-    '--test-reporter=spec',
-    ...flags,
-    ...files.map((f) => path.relative(root, f)),
-  ];
-  runner = spawn(process.execPath, args, { cwd: root, stdio: 'inherit', env });
-  const code = await new Promise((resolve) => {
-    runner.once('exit', (c, signal) => resolve(c ?? (signal ? 128 + (os.constants.signals[signal] || 0) : 1)));
-    runner.once('error', (err) => {
-      console.error(`test.js: cannot run node --test: ${err.message}`);
-      resolve(1);
+  // Leg 1: everything, on this Node and the Node-RED 4 devDependency. Leg 2: the
+  // Node-RED node tests again on Node-RED 5 (Node 22), unless only some files were named.
+  const legs = [{ name: `Node ${process.version}, Node-RED ${require('node-red/package.json').version}`, node: process.execPath, files, env }];
+  const nodeTests = files.filter((f) => path.relative(root, f).startsWith(path.join('test', 'nodes') + path.sep));
+  if (nodeRed5 && nodeTests.length) {
+    const { ensureNodeRed5, NODE_RED_5 } = require('./node-red-5');
+    const nr5 = ensureNodeRed5();
+    legs.push({
+      name: `Node 22, Node-RED ${NODE_RED_5}`,
+      node: nr5.node,
+      files: nodeTests,
+      env: { ...env, STREAMSAFE_NODE_RED_DIR: nr5.dir, STREAMSAFE_EXPECT_NODE_RED: NODE_RED_5 },
     });
-  });
+  }
+  let code = 0;
+  const totals = { pass: 0, fail: 0, skipped: 0 };
+  for (const leg of legs) {
+    if (interrupted) break;
+    console.log(`\ntest.js: ---- ${leg.name}: ${leg.files.length} file(s) ----`);
+    const tap = path.join(os.tmpdir(), `streamsafe-test-${process.pid}-${legs.indexOf(leg)}.tap`);
+    const args = [
+      '--import', 'tsx',
+      '--test',
+      '--test-concurrency=2',
+      '--test-reporter=spec', '--test-reporter-destination=stdout',
+      '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+      ...flags,
+      ...leg.files.map((f) => path.relative(root, f)),
+    ];
+    runner = spawn(leg.node, args, { cwd: root, stdio: 'inherit', env: leg.env });
+    const legCode = await new Promise((resolve) => {
+      runner.once('exit', (c, signal) => resolve(c ?? (signal ? 128 + (os.constants.signals[signal] || 0) : 1)));
+      runner.once('error', (err) => {
+        console.error(`test.js: cannot run node --test: ${err.message}`);
+        resolve(1);
+      });
+    });
+    const counts = tapCounts(tap);
+    fs.rmSync(tap, { force: true });
+    totals.pass += counts.pass;
+    totals.fail += counts.fail;
+    totals.skipped += counts.skipped;
+    console.log(`test.js: ${leg.name}: ${counts.pass} passed, ${counts.fail} failed, ${counts.skipped} skipped (exit ${legCode})`);
+    if (legCode !== 0 && code === 0) code = legCode;
+  }
+  // One closing line over all legs.
+  console.log(`\n${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped`);
 
   if (broker) {
     const logFile = broker.info.logFile;

@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { getTestKafka, dumpLogSegments, NO_BROKER_LOGS_REASON, type TestKafka } from '../support/kafka';
-import { collect, createTopic, getNode, helper, loadFlow, producerFlow, readTopic, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
+import { collect, createTopic, getNode, helper, loadFlow, nodeRedVersion, producerFlow, readTopic, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
 
 let kafka: TestKafka;
 
@@ -30,6 +30,12 @@ async function produce(producer: Record<string, unknown>, msgs: unknown[]): Prom
 }
 
 describe('kafka producer node', () => {
+  it(`runs in the Node-RED runtime asked for (${nodeRedVersion})`, () => {
+    const expected = process.env.STREAMSAFE_EXPECT_NODE_RED;
+    if (expected) assert.equal(nodeRedVersion, expected);
+    assert.match(nodeRedVersion, /^[45]\./);
+  });
+
   it('produces values, keys, headers, timestamps and tombstones that a consumer reads back', async () => {
     const topic = uniqueTopic('contract');
     await createTopic(kafka.brokers, topic, 1);

@@ -6,9 +6,14 @@ import * as fs from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig, type KafkaMessage } from 'kafkajs';
 import { registerCodecs } from '../../src/lib/codecs';
 
+// STREAMSAFE_NODE_RED_DIR points at another Node-RED install (the Node-RED 5 leg of npm test).
+const redDir = process.env.STREAMSAFE_NODE_RED_DIR;
+const fromRed = (id: string) => (redDir ? require.resolve(id, { paths: [redDir] }) : require.resolve(id));
+
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const helper = require('node-red-node-test-helper');
-helper.init(require.resolve('node-red'));
+helper.init(fromRed('node-red'));
+export const nodeRedVersion: string = require(fromRed('node-red/package.json')).version;
 
 const dist = path.resolve(__dirname, '..', '..', 'dist', 'nodes');
 if (!fs.existsSync(dist)) throw new Error('dist/ is missing: run `npm run build` first (npm test does it)');
@@ -33,8 +38,8 @@ function withCatalog(file: string): (red: any) => unknown {
 
 export const brokerNode = withCatalog(path.join(dist, 'kafka-broker', 'streamsafe-kafka-broker.js'));
 export const producerNode = withCatalog(path.join(dist, 'kafka-producer', 'streamsafe-kafka-producer.js'));
-export const tlsNode = require(require.resolve('@node-red/nodes/core/network/05-tls.js'));
-export const catchNode = require(require.resolve('@node-red/nodes/core/common/25-catch.js'));
+export const tlsNode = require(fromRed('@node-red/nodes/core/network/05-tls.js'));
+export const catchNode = require(fromRed('@node-red/nodes/core/common/25-catch.js'));
 
 let seq = 0;
 /** A topic name no other test uses. */
