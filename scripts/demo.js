@@ -8,6 +8,7 @@ const { spawn, spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const readline = require('readline');
+const { prepareUserDir } = require('./node-red-userdir');
 
 const root = path.resolve(__dirname, '..');
 const port = Number(process.env.PORT || 1880);
@@ -52,34 +53,6 @@ function startKafka() {
   });
 }
 
-function prepareUserDir(brokers) {
-  fs.mkdirSync(path.join(userDir, 'node_modules', '@streamsafe'), { recursive: true });
-  // The package itself, as if installed from the palette.
-  const link = path.join(userDir, 'node_modules', '@streamsafe', 'node-red-twitter-kafka');
-  fs.rmSync(link, { recursive: true, force: true });
-  fs.symlinkSync(root, link, 'dir');
-  fs.writeFileSync(
-    path.join(userDir, 'package.json'),
-    JSON.stringify({ name: 'node-red-demo', private: true, dependencies: { '@streamsafe/node-red-twitter-kafka': 'file:..' } }, null, 2),
-  );
-  const flow = JSON.parse(fs.readFileSync(path.join(root, 'examples', 'produce-to-kafka.json'), 'utf8'));
-  for (const n of flow) if (n.type === 'streamsafe-kafka-broker') n.brokers = brokers.join(',');
-  fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flow, null, 2));
-  fs.writeFileSync(
-    path.join(userDir, 'settings.js'),
-    `module.exports = {
-  uiHost: '127.0.0.1',
-  uiPort: ${port},
-  flowFile: 'flows.json',
-  credentialSecret: false,
-  logging: { console: { level: 'info', metrics: false, audit: false } },
-  editorTheme: { tours: false, projects: { enabled: false } },
-  telemetry: { enabled: false },
-};
-`,
-  );
-}
-
 async function main() {
   log('building');
   const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.js')], { cwd: root, stdio: 'inherit' });
@@ -89,8 +62,10 @@ async function main() {
   const kafka = await startKafka();
   log(`Kafka is up at ${kafka.brokers.join(',')}`);
 
-  prepareUserDir(kafka.brokers);
-  const red = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')], {
+  const flows = JSON.parse(fs.readFileSync(path.join(root, 'examples', 'produce-to-kafka.json'), 'utf8'));
+  for (const n of flows) if (n.type === 'streamsafe-kafka-broker') n.brokers = kafka.brokers.join(',');
+  const settings = prepareUserDir(userDir, { flows, port });
+  const red = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', settings], {
     cwd: root,
     stdio: 'inherit',
   });

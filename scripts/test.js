@@ -23,7 +23,7 @@ const path = require('path');
 const readline = require('readline');
 
 const root = path.resolve(__dirname, '..');
-const testRoots = ['test/unit', 'test/integration', 'test/nodes'];
+const testRoots = ['test/unit', 'test/integration', 'test/nodes', 'test/browser'];
 const LOG_TAIL_LINES = 80;
 
 function findTests(dir) {
