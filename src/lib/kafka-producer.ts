@@ -80,6 +80,8 @@ export class KafkajsTransport implements Transport {
         const n = nth.get(key) ?? 0;
         nth.set(key, n + 1);
         const ack = acked.get(key);
+        // kafkajs leaves out partitions it has no leader for; never take that for success.
+        if (!ack && acks !== 0) throw noAcknowledgement(b.topic, partition);
         return {
           topic: b.topic,
           partition,
@@ -92,6 +94,13 @@ export class KafkajsTransport implements Transport {
   }
 }
 
+function noAcknowledgement(topic: string, partition: number): Error {
+  const e = new Error(`The broker sent no acknowledgement for ${topic}-${partition}`) as Error & { retriable: boolean };
+  e.name = 'KafkaJSProtocolError';
+  e.retriable = true;
+  return e;
+}
+
 export interface PipelineOptions {
   /** reconnect backoff after a failed connect (ms); tests make it short */
   connectBackoffMs?: number;
@@ -99,6 +108,12 @@ export interface PipelineOptions {
   clock?: Clock;
   /** metrics window (ms); the Java client's is 2 × 30 s */
   metricsWindowMs?: number;
+  /**
+   * Reads a topic's partition count from the broker now (an admin request).
+   * Asked when a record names a partition beyond the count the producer
+   * knows, before refusing it: the topic may have grown.
+   */
+  lookupPartitionCount?: (topic: string) => Promise<number>;
 }
 
 export class ProducerPipeline {
@@ -240,6 +255,20 @@ export class ProducerPipeline {
   /** Takes one record; settles on acknowledgement or failure. */
   send(record: ProducerRecord): Promise<RecordMetadata> {
     if (this.fatal) return Promise.reject(this.fatal);
+    const known = this.partitions.partitionCount(record.topic);
+    const lookup = this.pipelineOptions.lookupPartitionCount;
+    if (lookup && known !== undefined && record.partition !== undefined && record.partition >= known) {
+      // As the Java producer does, look again before refusing a partition: the topic may have grown.
+      const p = lookup(record.topic).then(
+        (count) => {
+          this.partitions.raiseCount(record.topic, count);
+          return this.accumulator.append(record);
+        },
+        () => this.accumulator.append(record),
+      );
+      p.catch(() => this.metrics.recordsFailed(1));
+      return p;
+    }
     const p = this.accumulator.append(record);
     p.catch(() => this.metrics.recordsFailed(1));
     return p;

@@ -52,7 +52,8 @@ export class PartitionAssigner {
       return;
     }
     t.seen = partitionMetadata;
-    t.count = count;
+    // Partitions are never removed: a smaller count is stale metadata.
+    t.count = Math.max(t.count, count);
     t.available = available;
     if (!available.includes(t.sticky)) {
       t.sticky = this.pick(available, t.sticky);
@@ -66,6 +67,16 @@ export class PartitionAssigner {
       const p = available[Math.floor(this.random() * available.length)];
       if (p !== not) return p;
     }
+  }
+
+  /**
+   * A fresher count from elsewhere (an admin metadata request): the topic
+   * grew. kafkajs's own metadata catches up when its partitioner meets a
+   * partition it does not know yet (see kafkajsPartitioner).
+   */
+  raiseCount(topic: string, count: number): void {
+    const t = this.topics.get(topic);
+    if (t) t.count = Math.max(t.count, count);
   }
 
   /**
@@ -101,6 +112,11 @@ export class PartitionAssigner {
       this.learn(topic, partitionMetadata);
       const explicit = message.partition ?? undefined;
       if (explicit !== undefined && (explicit < 0 || explicit >= partitionMetadata.length)) {
+        if (explicit >= 0 && explicit < (this.partitionCount(topic) ?? 0)) {
+          // We know the topic grew; kafkajs's metadata is behind. This error
+          // type makes kafkajs refresh its metadata and try again.
+          throw staleMetadata(topic, explicit, partitionMetadata.length);
+        }
         throw new RecordError(
           `Invalid partition given with record: ${explicit} is not in the range [0...${partitionMetadata.length}) of topic "${topic}"`,
         );
@@ -112,4 +128,15 @@ export class PartitionAssigner {
       return p;
     };
   }
+}
+
+function staleMetadata(topic: string, partition: number, known: number): Error {
+  const e = new Error(`Metadata for topic "${topic}" lists ${known} partitions, not yet partition ${partition}: refreshing`) as Error & {
+    type: string;
+    retriable: boolean;
+  };
+  e.name = 'KafkaJSProtocolError';
+  e.type = 'UNKNOWN_TOPIC_OR_PARTITION';
+  e.retriable = true;
+  return e;
 }

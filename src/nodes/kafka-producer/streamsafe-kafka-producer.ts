@@ -66,7 +66,9 @@ export = function (RED: NodeAPI) {
       if (next === 'error' && detail) node.error(t('errors.connection', { reason: detail }));
     };
 
-    const pipeline = new ProducerPipeline(kafka, options, { onState: showState });
+    const pipeline = new ProducerPipeline(kafka, options, { onState: showState }, {
+      lookupPartitionCount: (topic) => broker.topicMetadata().refresh(topic),
+    });
     broker.register(node);
     pipeline.start();
 
