@@ -3,6 +3,7 @@ import type { Kafka } from 'kafkajs';
 import type { Node, NodeDef } from 'node-red';
 import type { ConnectionOptions } from 'node:tls';
 import type { SaslMechanism } from '../../lib/kafka-client';
+import type { TopicMetadataCache } from '../../lib/topic-metadata';
 
 export interface KafkaBrokerDef extends NodeDef {
   brokers: string;
@@ -33,6 +34,11 @@ export interface KafkaBrokerNode extends Node<Credentials> {
   settingsError?: string;
   register(user: Node): void;
   deregister(user: Node, done: () => void): void;
+  /**
+   * Partition counts of topics, cached (one admin client from the shared kafkajs client,
+   * created on first use, closed with this node). Throws like kafka() when the settings are unusable.
+   */
+  topicMetadata(): TopicMetadataCache;
   /** Shows a status on every node using this broker. */
   broadcastStatus(s: { fill?: string; shape?: string; text?: string }): void;
 }

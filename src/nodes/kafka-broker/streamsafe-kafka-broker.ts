@@ -4,6 +4,7 @@ import type { Node, NodeAPI } from 'node-red';
 import { Kafka } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
 import { kafkaConfig, parseBrokerList, SASL_MECHANISMS, type BrokerSettings, type SaslMechanism } from '../../lib/kafka-client';
+import { TopicMetadataCache } from '../../lib/topic-metadata';
 import type { KafkaBrokerDef, KafkaBrokerNode, StatusTarget, TlsConfigNode } from './broker-node';
 
 function ms(value: unknown, fallback: number): number {
@@ -17,6 +18,7 @@ export = function (RED: NodeAPI) {
     const node = this;
     const users = new Map<string, Node>();
     let client: Kafka | undefined;
+    let topicMetadata: TopicMetadataCache | undefined;
 
     let settings: BrokerSettings | undefined;
     try {
@@ -63,6 +65,12 @@ export = function (RED: NodeAPI) {
       return client;
     };
 
+    node.topicMetadata = () => {
+      const kafka = node.kafka();
+      topicMetadata ??= new TopicMetadataCache(() => kafka.admin());
+      return topicMetadata;
+    };
+
     node.register = (user) => {
       users.set(user.id, user);
     };
@@ -78,7 +86,10 @@ export = function (RED: NodeAPI) {
       // Each user closes its own producer; the shared client holds no socket itself.
       users.clear();
       client = undefined;
-      done();
+      const closing = topicMetadata;
+      topicMetadata = undefined;
+      if (closing) closing.close().then(() => done(), () => done());
+      else done();
     });
   }
 
