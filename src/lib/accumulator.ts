@@ -253,22 +253,28 @@ export class RecordAccumulator {
 
   /** Fails queued records older than delivery.timeout.ms. Returns how many. */
   expire(now: number): number {
+    const cutoff = now - this.opts.deliveryTimeoutMs;
     let n = 0;
     for (const [key, q] of this.queues) {
+      let emptied = false;
       for (const b of q) {
-        const keep: PendingRecord[] = [];
-        for (const p of b.records) {
-          if (now - p.receivedAt >= this.opts.deliveryTimeoutMs) {
-            this.fail(p, timeoutError(p, this.opts.deliveryTimeoutMs, now));
-            b.bytes -= p.record.sizeInBytes;
-            n++;
-          } else keep.push(p);
+        // Records are in arrival order: most of the time the oldest is young enough and that is all to look at.
+        if (!b.records.length || b.records[0].receivedAt > cutoff) continue;
+        let i = 0;
+        while (i < b.records.length && b.records[i].receivedAt <= cutoff) {
+          const p = b.records[i++];
+          this.fail(p, timeoutError(p, this.opts.deliveryTimeoutMs, now));
+          b.bytes -= p.record.sizeInBytes;
+          n++;
         }
-        b.records = keep;
+        b.records = b.records.slice(i);
+        if (!b.records.length) emptied = true;
       }
-      const left = q.filter((b) => b.records.length > 0);
-      if (left.length) this.queues.set(key, left);
-      else this.queues.delete(key);
+      if (emptied) {
+        const left = q.filter((b) => b.records.length > 0);
+        if (left.length) this.queues.set(key, left);
+        else this.queues.delete(key);
+      }
     }
     return n;
   }

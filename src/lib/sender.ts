@@ -191,9 +191,8 @@ export class Sender {
     for (const batches of this.inFlight) {
       for (const b of batches) {
         for (const p of b.records) {
-          if (!p.settled && now - p.receivedAt >= this.opts.deliveryTimeoutMs) {
-            this.acc.fail(p, timeoutError(p, this.opts.deliveryTimeoutMs, now));
-          }
+          if (now - p.receivedAt < this.opts.deliveryTimeoutMs) break; // arrival order: the rest are younger
+          if (!p.settled) this.acc.fail(p, timeoutError(p, this.opts.deliveryTimeoutMs, now));
         }
       }
     }
