@@ -13,8 +13,7 @@ import {
   zstdCodec,
   zstdFrames,
   type CompressionName,
-  type KafkaCodec,
-} from '../../src/lib/codecs';
+  type KafkaCodec, compressionObserver } from '../../src/lib/codecs';
 
 // kafkajs internals, to run the codecs exactly where the producer and the
 // consumer call them: inside a v2 record batch.
@@ -266,13 +265,34 @@ describe('registerCodecs', () => {
     await Promise.all(calls);
     await registerCodecs();
     assert.equal(registerCodecs(), calls[0]);
-    assert.equal(kafkajsCodec(CompressionTypes.Snappy), snappyCodec);
-    assert.equal(kafkajsCodec(CompressionTypes.LZ4), lz4Codec);
-    assert.equal(kafkajsCodec(CompressionTypes.ZSTD), zstdCodec);
+    // kafkajs looks up our codecs (wrapped only to observe the compression rate).
+    const sample = tweets(5000);
+    for (const [type, codec] of [[CompressionTypes.Snappy, snappyCodec], [CompressionTypes.LZ4, lz4Codec], [CompressionTypes.ZSTD, zstdCodec]] as const) {
+      const registered = kafkajsCodec(type);
+      assert.deepEqual(await registered.compress({ buffer: sample }), await codec.compress({ buffer: sample }), `codec ${type}`);
+    }
     // gzip stays kafkajs's own
     const gzip = kafkajsCodec(CompressionTypes.GZIP);
     assert.equal(typeof gzip.compress, 'function');
     assert.notEqual(gzip, snappyCodec);
+  });
+
+  test('reports each compressed batch to the observer of the send it belongs to', async () => {
+    await registerCodecs();
+    const seen: Array<[number, number]> = [];
+    const other: Array<[number, number]> = [];
+    const input = tweets(20_000);
+    await Promise.all([
+      compressionObserver.run((u, c) => seen.push([u, c]), () => kafkajsCodec(CompressionTypes.LZ4).compress({ buffer: input })),
+      compressionObserver.run((u, c) => other.push([u, c]), () => kafkajsCodec(CompressionTypes.GZIP).compress({ buffer: input.subarray(0, 100) })),
+    ]);
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0][0], input.length);
+    assert.ok(seen[0][1] > 0 && seen[0][1] < input.length);
+    assert.deepEqual(other.map(([u]) => u), [100]);
+    // Outside any send nothing is reported, and nothing breaks.
+    await kafkajsCodec(CompressionTypes.Snappy).compress({ buffer: input });
+    assert.equal(seen.length, 1);
   });
 
   test('concurrent compressions on all codecs at once do not interfere', async () => {
