@@ -4,6 +4,7 @@ import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 import * as zstdWasm from '@bokuweb/zstd-wasm';
 import {
   COMPRESSION_NAMES,
+  compressionObserver,
   LZ4_BLOCK_INPUT,
   compressionType,
   isCompressionName,
@@ -13,7 +14,8 @@ import {
   zstdCodec,
   zstdFrames,
   type CompressionName,
-  type KafkaCodec, compressionObserver } from '../../src/lib/codecs';
+  type KafkaCodec,
+} from '../../src/lib/codecs';
 
 // kafkajs internals, to run the codecs exactly where the producer and the
 // consumer call them: inside a v2 record batch.
