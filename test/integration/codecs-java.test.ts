@@ -13,13 +13,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { CompressionCodecs } from 'kafkajs';
-import { cacheDir, kafkaClasspath } from '../support/kafka/classpath';
+import { kafkaClasspath } from '../support/kafka/classpath';
+import { compileJava } from '../support/kafka/java';
 import { compressionType, registerCodecs, type CompressionName, type KafkaCodec } from '../../src/lib/codecs';
 
 const run = promisify(execFile);
@@ -149,22 +149,6 @@ function lz4jsLateMatchFrame(): { raw: Buffer; frame: Buffer } {
 // ---------------------------------------------------------------------------
 // Java
 
-async function compileCheck(classpath: string): Promise<string> {
-  const key = createHash('sha1').update(fs.readFileSync(SOURCE)).update(classpath).digest('hex').slice(0, 12);
-  const dir = path.join(cacheDir(), `codeccheck-${key}`);
-  if (fs.existsSync(path.join(dir, 'CodecCheck.class'))) return dir;
-  const tmp = `${dir}.${process.pid}.tmp`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  fs.mkdirSync(tmp, { recursive: true });
-  await run('javac', ['-nowarn', '--release', '17', '-cp', classpath, '-d', tmp, SOURCE]);
-  try {
-    fs.renameSync(tmp, dir);
-  } catch (e) {
-    fs.rmSync(tmp, { recursive: true, force: true }); // another run compiled it meanwhile
-    if (!fs.existsSync(path.join(dir, 'CodecCheck.class'))) throw e;
-  }
-  return dir;
-}
 
 interface JobResult {
   status: 'OK' | 'FAIL' | 'MISMATCH';
@@ -179,7 +163,7 @@ test('codecs agree with the Java client (kafka-clients) in both directions', { t
     (CompressionCodecs as unknown as Record<number, () => KafkaCodec>)[compressionType(name)]();
 
   const classpath = await kafkaClasspath();
-  const classes = await compileCheck(classpath);
+  const classes = await compileJava(SOURCE, classpath);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'codecs-java-'));
   t.after(() => fs.rmSync(work, { recursive: true, force: true }));
   const file = (name: string) => path.join(work, name);

@@ -6,12 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { cacheDir, kafkaClasspath } from '../support/kafka/classpath';
+import { kafkaClasspath } from '../support/kafka/classpath';
+import { compileJava } from '../support/kafka/java';
 import {
   keyToBytes,
   murmur2,
@@ -152,24 +152,6 @@ function encodeInput(keys: Key[]): Buffer {
 // ---------------------------------------------------------------------------
 // Java
 
-async function compileCheck(classpath: string): Promise<string> {
-  const source = fs.readFileSync(SOURCE);
-  const key = createHash('sha1').update(source).update(classpath).digest('hex').slice(0, 12);
-  const dir = path.join(cacheDir(), `murmur2check-${key}`);
-  if (fs.existsSync(path.join(dir, 'Murmur2Check.class'))) return dir;
-  const tmp = `${dir}.${process.pid}.tmp`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  fs.mkdirSync(tmp, { recursive: true });
-  await run('javac', ['-nowarn', '-cp', classpath, '-d', tmp, SOURCE]);
-  try {
-    fs.renameSync(tmp, dir);
-  } catch (e) {
-    // Another run compiled it meanwhile.
-    fs.rmSync(tmp, { recursive: true, force: true });
-    if (!fs.existsSync(path.join(dir, 'Murmur2Check.class'))) throw e;
-  }
-  return dir;
-}
 
 // ---------------------------------------------------------------------------
 
@@ -180,7 +162,7 @@ test('murmur2 and partitionForKey equal the Java client for every key and 1..100
   const generatedMs = Date.now() - started;
 
   const classpath = await kafkaClasspath();
-  const classes = await compileCheck(classpath);
+  const classes = await compileJava(SOURCE, classpath);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'murmur2-java-'));
   t.after(() => fs.rmSync(work, { recursive: true, force: true }));
   const inFile = path.join(work, 'keys.bin');

@@ -13,13 +13,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { getTestKafka, type TestKafka } from '../support/kafka';
-import { cacheDir, kafkaClasspath } from '../support/kafka/classpath';
+import { kafkaClasspath } from '../support/kafka/classpath';
+import { compileJava } from '../support/kafka/java';
 import { brokerNode, catchNode, collect, createTopic, getNode, helper, kafkaClient, producerNode, readTopic, uniqueTopic, unloadFlow } from '../support/node-red';
 import { keyToBytes, partitionForKey } from '../../src/lib/murmur2';
 
@@ -119,28 +119,11 @@ function encodeKeys(keys: Key[]): Buffer {
 // ---------------------------------------------------------------------------
 // Java
 
-async function compileProducer(classpath: string): Promise<string> {
-  const key = createHash('sha1').update(fs.readFileSync(SOURCE)).update(classpath).digest('hex').slice(0, 12);
-  const dir = path.join(cacheDir(), `partitionproducer-${key}`);
-  if (fs.existsSync(path.join(dir, 'PartitionProducer.class'))) return dir;
-  const tmp = `${dir}.${process.pid}.tmp`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  fs.mkdirSync(tmp, { recursive: true });
-  await run('javac', ['-nowarn', '--release', '17', '-cp', classpath, '-d', tmp, SOURCE]);
-  try {
-    fs.renameSync(tmp, dir);
-  } catch (e) {
-    // Another run compiled it meanwhile.
-    fs.rmSync(tmp, { recursive: true, force: true });
-    if (!fs.existsSync(path.join(dir, 'PartitionProducer.class'))) throw e;
-  }
-  return dir;
-}
 
 /** Produces every key to each topic with the Java producer; the partition of each acknowledged record, per topic. */
 async function javaProduce(keys: Key[], topics: string[], prefix: string): Promise<Map<string, { partitions: number; landed: number[] }>> {
   const classpath = await kafkaClasspath();
-  const classes = await compileProducer(classpath);
+  const classes = await compileJava(SOURCE, classpath);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'partition-java-'));
   try {
     const keysFile = path.join(work, 'keys.bin');

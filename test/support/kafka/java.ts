@@ -17,26 +17,33 @@ function javaBin(name: 'java' | 'javac'): string {
   return process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', name) : name;
 }
 
+/**
+ * Compiles one Java source file once per source version and classpath into
+ * the cache (outside git); resolves with the directory of its classes.
+ */
+export async function compileJava(source: string, classpath = ''): Promise<string> {
+  const name = path.basename(source, '.java');
+  const hash = createHash('sha1').update(fs.readFileSync(source)).update(classpath).digest('hex').slice(0, 12);
+  const out = path.join(cacheDir(), `${name.toLowerCase()}-${hash}`);
+  if (fs.existsSync(path.join(out, `${name}.class`))) return out;
+  // Compile beside, then rename: parallel test processes may race here.
+  const tmp = `${out}.${process.pid}.tmp`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  await execFileP(javaBin('javac'), ['-nowarn', '--release', '17', ...(classpath ? ['-cp', classpath] : []), '-d', tmp, source]);
+  try {
+    fs.renameSync(tmp, out);
+  } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    if (!fs.existsSync(path.join(out, `${name}.class`))) throw err;
+  }
+  return out;
+}
+
 let launcherDir: Promise<string> | undefined;
 
-/** Compiles the launcher once per source version into the cache (outside git). */
 function compileLauncher(): Promise<string> {
-  launcherDir ??= (async () => {
-    const hash = createHash('sha1').update(fs.readFileSync(launcherSource)).digest('hex').slice(0, 12);
-    const out = path.join(cacheDir(), `launcher-${hash}`);
-    if (fs.existsSync(path.join(out, 'StreamsafeLauncher.class'))) return out;
-    // Compile beside, then rename: parallel test processes may race here.
-    const tmp = `${out}.${process.pid}.tmp`;
-    fs.rmSync(tmp, { recursive: true, force: true });
-    await execFileP(javaBin('javac'), ['--release', '17', '-d', tmp, launcherSource]);
-    try {
-      fs.renameSync(tmp, out);
-    } catch (err) {
-      fs.rmSync(tmp, { recursive: true, force: true });
-      if (!fs.existsSync(path.join(out, 'StreamsafeLauncher.class'))) throw err;
-    }
-    return out;
-  })();
+  launcherDir ??= compileJava(launcherSource);
   launcherDir.catch(() => (launcherDir = undefined));
   return launcherDir;
 }
