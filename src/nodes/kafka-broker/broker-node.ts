@@ -39,7 +39,5 @@ export interface KafkaBrokerNode extends Node<Credentials> {
    * created on first use, closed with this node). Throws like kafka() when the settings are unusable.
    */
   topicMetadata(): TopicMetadataCache;
-  /** Shows a status on every node using this broker. */
-  broadcastStatus(s: { fill?: string; shape?: string; text?: string }): void;
 }
 

@@ -5,7 +5,7 @@ import { Kafka } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
 import { kafkaConfig, parseBrokerList, SASL_MECHANISMS, type BrokerSettings, type SaslMechanism } from '../../lib/kafka-client';
 import { TopicMetadataCache } from '../../lib/topic-metadata';
-import type { KafkaBrokerDef, KafkaBrokerNode, StatusTarget, TlsConfigNode } from './broker-node';
+import type { KafkaBrokerDef, KafkaBrokerNode, TlsConfigNode } from './broker-node';
 
 function ms(value: unknown, fallback: number): number {
   const n = Number(value);
@@ -77,9 +77,6 @@ export = function (RED: NodeAPI) {
     node.deregister = (user, done) => {
       users.delete(user.id);
       done();
-    };
-    node.broadcastStatus = (s) => {
-      for (const u of users.values()) (u as unknown as StatusTarget).status(s);
     };
 
     node.on('close', (done: () => void) => {
