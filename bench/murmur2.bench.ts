@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import type { Message, PartitionMetadata } from 'kafkajs';
 import { murmur2, murmur2String } from '../src/lib/murmur2';
-import { createPartitioner } from '../src/lib/partitioner';
+import { PartitionAssigner } from '../src/lib/partition-assigner';
 
 type Impl = 'ours' | 'kafkajs';
 type Input = 'str16' | 'str100' | 'kor16' | 'buf16' | 'buf100' | 'part16';
@@ -64,7 +64,7 @@ function hasher(impl: Impl, input: Input): (key: string | Buffer) => number {
       isr: [0, 1, 2],
     }));
     const kafkajs = require('kafkajs') as typeof import('kafkajs');
-    const partitioner = impl === 'ours' ? createPartitioner() : kafkajs.Partitioners.DefaultPartitioner();
+    const partitioner = impl === 'ours' ? new PartitionAssigner(16384).kafkajsPartitioner()() : kafkajs.Partitioners.DefaultPartitioner();
     return (key) => {
       const message: Message = { key, value: null };
       return partitioner({ topic: 't', partitionMetadata: metadata, message });

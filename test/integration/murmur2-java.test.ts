@@ -21,7 +21,7 @@ import {
   partitionForStringKey,
   toPositive,
 } from '../../src/lib/murmur2';
-import { choosePartition, createPartitionerState } from '../../src/lib/partitioner';
+import { PartitionAssigner } from '../../src/lib/partition-assigner';
 import type { PartitionMetadata } from 'kafkajs';
 
 const run = promisify(execFile);
@@ -180,12 +180,13 @@ test('murmur2 and partitionForKey equal the Java client for every key and 1..100
   assert.equal(java.readInt32BE(0), keys.length, `Java read ${java.readInt32BE(0)} keys of ${keys.length}: ${stderr}`);
   assert.equal(java.readInt32BE(4), MAX_PARTITIONS);
 
-  // One partition metadata list per count, for the kafkajs partitioner path.
-  const metas: PartitionMetadata[][] = [];
-  for (let n = 0; n <= MAX_PARTITIONS; n++) {
-    metas.push(Array.from({ length: n }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 0, replicas: [0], isr: [0] })));
+  // The producer's partition assigner, one topic per partition count.
+  const assigner = new PartitionAssigner(16384);
+  for (let n = 1; n <= MAX_PARTITIONS; n++) {
+    const meta: PartitionMetadata[] = Array.from({ length: n }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 0, replicas: [0], isr: [0] }));
+    assigner.learn(`t${n}`, meta);
   }
-  const state = createPartitionerState();
+  const topics = Array.from({ length: MAX_PARTITIONS + 1 }, (_, n) => `t${n}`);
 
   const jsStarted = Date.now();
   const mismatches: string[] = [];
@@ -233,12 +234,11 @@ test('murmur2 and partitionForKey equal the Java client for every key and 1..100
     const hash = murmur2(bytes);
     check(k, index, 'murmur2', hash, jHash);
     check(k, index, 'toPositive', toPositive(hash), jPositive);
-    const message = k.kind === 'bytes' ? { key: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length) } : { key: k.text };
     for (let n = 1; n <= MAX_PARTITIONS; n++) {
       const expected = jParts[n - 1];
       check(k, index, 'partitionForKey', partitionForKey(bytes, n), expected, n);
       if (k.kind === 'string') check(k, index, 'partitionForStringKey', partitionForStringKey(k.text, n), expected, n);
-      check(k, index, 'choosePartition', choosePartition(message, metas[n], state), expected, n);
+      check(k, index, 'PartitionAssigner.assign', assigner.assign(topics[n], bytes, undefined, 0)!, expected, n);
     }
   }
   assert.equal(p, java.length, 'Java output has trailing bytes');
