@@ -11,15 +11,18 @@ const root = path.resolve(__dirname, '..');
  * Writes settings.js, flows.json and the package link into `dir`.
  * Returns the settings file path.
  */
-function prepareUserDir(dir, { flows = [], port = 1880, host = '127.0.0.1', logLevel = 'info' } = {}) {
-  fs.mkdirSync(path.join(dir, 'node_modules', '@streamsafe'), { recursive: true });
-  const link = path.join(dir, 'node_modules', '@streamsafe', 'node-red-twitter-kafka');
-  fs.rmSync(link, { recursive: true, force: true });
-  fs.symlinkSync(root, link, 'dir');
-  fs.writeFileSync(
-    path.join(dir, 'package.json'),
-    JSON.stringify({ name: 'node-red-userdir', private: true, dependencies: { '@streamsafe/node-red-twitter-kafka': `file:${root}` } }, null, 2),
-  );
+function prepareUserDir(dir, { flows = [], port = 1880, host = '127.0.0.1', logLevel = 'info', linkPackage = true } = {}) {
+  // linkPackage false: the caller installs the package itself (e.g. from a packed tarball).
+  if (linkPackage) {
+    fs.mkdirSync(path.join(dir, 'node_modules', '@streamsafe'), { recursive: true });
+    const link = path.join(dir, 'node_modules', '@streamsafe', 'node-red-twitter-kafka');
+    fs.rmSync(link, { recursive: true, force: true });
+    fs.symlinkSync(root, link, 'dir');
+    fs.writeFileSync(
+      path.join(dir, 'package.json'),
+      JSON.stringify({ name: 'node-red-userdir', private: true, dependencies: { '@streamsafe/node-red-twitter-kafka': `file:${root}` } }, null, 2),
+    );
+  }
   fs.writeFileSync(path.join(dir, 'flows.json'), JSON.stringify(flows, null, 2));
   const settings = path.join(dir, 'settings.js');
   fs.writeFileSync(

@@ -27,10 +27,17 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startNodeRed(flows: unknown[] = [], timeoutMs = 60000): Promise<NodeRedProcess> {
-  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'streamsafe-nr-'));
+export interface StartOptions {
+  timeoutMs?: number;
+  /** a user dir prepared by the caller (package installed there); default: a fresh one with this repo linked in */
+  userDir?: string;
+}
+
+export async function startNodeRed(flows: unknown[] = [], opts: StartOptions = {}): Promise<NodeRedProcess> {
+  const timeoutMs = opts.timeoutMs ?? 60000;
+  const userDir = opts.userDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'streamsafe-nr-'));
   const port = await freePort();
-  const settings = prepareUserDir(userDir, { flows, port });
+  const settings = prepareUserDir(userDir, { flows, port, linkPackage: !opts.userDir });
   let output = '';
   const child: ChildProcess = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', settings], {
     stdio: ['ignore', 'pipe', 'pipe'],
