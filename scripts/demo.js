@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: the demo. Builds the package, starts an embedded Kafka broker
-// (the tests' own, from Maven Central jars), and Node-RED on
-// http://127.0.0.1:1880 with the example flow deployed against that broker.
+// (the tests' own, from Maven Central jars) and the X API v2 emulator, and
+// Node-RED on http://127.0.0.1:1880 with the example flows deployed against
+// them: X stream → partition key → Kafka producer runs without an X account.
 // Ctrl-C stops everything.
 'use strict';
 const { spawn, spawnSync } = require('child_process');
@@ -31,26 +32,46 @@ process.on('SIGINT', () => {
 });
 process.on('SIGTERM', () => stopAll(0));
 
-function startKafka() {
+/** Runs a support CLI that prints one JSON line when ready and stops when our stdin pipe closes. */
+function startService(name, script, args) {
   return new Promise((resolve, reject) => {
-    const kafka = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'test/support/kafka/cli.ts', 'start', '--mode', 'single', '--name', 'demo', '--config', 'num.partitions=6', '--stop-on-stdin-eof'],
-      { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] },
-    );
-    children.push(kafka);
-    kafka.on('exit', (code) => {
-      if (code) reject(new Error(`Kafka exited with ${code}`));
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args, '--stop-on-stdin-eof'], {
+      cwd: root,
+      stdio: ['pipe', 'pipe', 'inherit'],
     });
-    const lines = readline.createInterface({ input: kafka.stdout });
-    lines.once('line', (line) => {
+    children.push(child);
+    child.on('exit', (code) => {
+      if (code) reject(new Error(`${name} exited with ${code}`));
+    });
+    const lines = readline.createInterface({ input: child.stdout });
+    lines.on('line', (line) => {
+      if (!line.startsWith('{')) return;
       try {
         resolve(JSON.parse(line));
       } catch (e) {
-        reject(new Error(`unexpected output from the Kafka launcher: ${line}`));
+        reject(new Error(`unexpected output from ${name}: ${line}`));
       }
     });
   });
+}
+
+/** The example flows, pointed at the embedded Kafka and the X emulator. */
+function demoFlows(kafka, x) {
+  const flows = [];
+  const credentials = {};
+  for (const file of fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json')).sort()) {
+    const flow = JSON.parse(fs.readFileSync(path.join(root, 'examples', file), 'utf8'));
+    for (const n of flow) {
+      if (n.type === 'streamsafe-kafka-broker') n.brokers = kafka.brokers.join(',');
+      if (n.type === 'streamsafe-x-credentials') {
+        n.baseUrl = x.url;
+        n.authType = 'bearer';
+        credentials[n.id] = { bearerToken: x.bearerToken };
+      }
+    }
+    flows.push(...flow);
+  }
+  return { flows, credentials };
 }
 
 async function main() {
@@ -58,13 +79,17 @@ async function main() {
   const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.js')], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) process.exit(build.status || 1);
 
-  log('starting Kafka (first run resolves the jars with Maven)');
-  const kafka = await startKafka();
-  log(`Kafka is up at ${kafka.brokers.join(',')}`);
+  log('starting Kafka (first run resolves the jars with Maven) and the X API emulator');
+  const [kafka, x] = await Promise.all([
+    startService('Kafka', 'test/support/kafka/cli.ts', ['start', '--mode', 'single', '--name', 'demo', '--config', 'num.partitions=6']),
+    startService('the X emulator', 'test/support/x-emulator/cli.ts', ['--port', '0', '--rate', String(process.env.DEMO_POSTS_PER_SECOND || 20)]),
+  ]);
+  log(`Kafka is up at ${kafka.brokers.join(',')}; the X emulator at ${x.url} (no X account needed)`);
 
-  const flows = JSON.parse(fs.readFileSync(path.join(root, 'examples', 'produce-to-kafka.json'), 'utf8'));
-  for (const n of flows) if (n.type === 'streamsafe-kafka-broker') n.brokers = kafka.brokers.join(',');
+  const { flows, credentials } = demoFlows(kafka, x);
   const settings = prepareUserDir(userDir, { flows, port });
+  // credentialSecret is off for the demo: Node-RED reads these as they are.
+  fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(credentials, null, 2));
   const red = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', settings], {
     cwd: root,
     stdio: 'inherit',
