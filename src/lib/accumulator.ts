@@ -23,6 +23,8 @@ export interface PendingRecord {
   record: ProducerRecord;
   /** chosen at append; undefined while the topic's partitions are unknown */
   partition?: number;
+  /** placed without a partition: kafkajs's partitioner picks it at send time */
+  unassigned?: boolean;
   /** when the producer took it: delivery.timeout.ms counts from here */
   receivedAt: number;
   resolve(meta: RecordMetadata): void;
@@ -71,6 +73,10 @@ export class RecordAccumulator {
   private queues = new Map<string, Batch[]>();
   private held = 0;
   private waiters: Waiter[] = [];
+  private waitingBytes = 0;
+  /** per topic, records placed unassigned and not yet settled */
+  private unassigned = new Map<string, number>();
+  private rotation = 0;
   private flushing = false;
   private closed = false;
 
@@ -134,7 +140,17 @@ export class RecordAccumulator {
         this.place(pending);
         return;
       }
-      // No room: wait in line for max.block.ms (first come, first served).
+      // No room: wait in line for max.block.ms (first come, first served). Node-RED
+      // cannot block its sender as Java's send() blocks a thread, so the line itself
+      // is bounded: past it a record fails at once instead of piling up in memory.
+      if (this.waitingBytes + size > this.waitingRoom) {
+        reject(bufferExhausted(
+          `buffer.memory (${this.opts.bufferMemory} bytes) is full and ${this.waitingBytes} bytes already wait for room: ` +
+            `the broker is not keeping up or cannot be reached`,
+        ));
+        return;
+      }
+      this.waitingBytes += size;
       const waiter: Waiter = {
         bytes: size,
         grant: () => this.place(pending),
@@ -145,6 +161,7 @@ export class RecordAccumulator {
       waiter.timer = this.clock.setTimeout(() => {
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
+        this.waitingBytes -= size;
         reject(bufferExhausted(
           `Failed to allocate ${size} bytes within the configured max blocking time ${block} ms: buffer.memory (${this.opts.bufferMemory} bytes) is full, ${this.held} bytes are waiting to be sent`,
         ));
@@ -157,6 +174,13 @@ export class RecordAccumulator {
   private place(p: PendingRecord): void {
     const { record } = p;
     this.held += record.sizeInBytes;
+    // While records of this topic wait for kafkajs to pick their partition, later
+    // ones join them, so that none overtakes an earlier record of its key.
+    if (p.partition !== undefined && this.unassigned.get(record.topic) && record.partition === undefined) p.partition = undefined;
+    if (p.partition === undefined && this.assigner) {
+      p.unassigned = true;
+      this.unassigned.set(record.topic, (this.unassigned.get(record.topic) ?? 0) + 1);
+    }
     const key = p.partition === undefined ? `${record.topic}\u0000*` : `${record.topic}\u0000${p.partition}`;
     let q = this.queues.get(key);
     if (!q) this.queues.set(key, (q = []));
@@ -206,11 +230,23 @@ export class RecordAccumulator {
     if (!anyReady) return [];
     const out: Batch[] = [];
     let bytes = 0;
-    for (const head of heads) {
-      if (out.length && bytes + head.bytes > this.opts.maxRequestSize) continue;
-      const q = this.queues.get(head.queueKey)!;
-      out.push(this.take(q, head.queueKey));
+    const max = this.opts.maxRequestSize;
+    // Start at a different queue each time, so none starves when requests fill up.
+    const start = this.rotation++ % heads.length;
+    for (let i = 0; i < heads.length; i++) {
+      const head = heads[(start + i) % heads.length];
+      if (out.length && bytes + head.bytes > max) continue;
+      const key = head.queueKey;
+      const q = this.queues.get(key)!;
+      out.push(this.take(q, key));
       bytes += head.bytes;
+      // The partition's later batches ride along: kafkajs sends a partition's
+      // messages as one record batch, so a backlog goes in few big requests
+      // (the idempotent kafkajs producer has one request per broker at a time).
+      while (q.length && !q[0].solo && q[0].notBefore <= now && bytes + q[0].bytes <= max) {
+        bytes += q[0].bytes;
+        out.push(this.take(q, key));
+      }
     }
     return out;
   }
@@ -303,6 +339,7 @@ export class RecordAccumulator {
     if (p.settled) return;
     p.settled = true;
     this.held -= p.record.sizeInBytes;
+    this.settleUnassigned(p);
     p.resolve(meta);
     this.grantWaiters();
   }
@@ -311,16 +348,30 @@ export class RecordAccumulator {
     if (p.settled) return;
     p.settled = true;
     this.held -= p.record.sizeInBytes;
+    this.settleUnassigned(p);
     p.reject(err);
     this.grantWaiters();
+  }
+
+  private settleUnassigned(p: PendingRecord): void {
+    if (!p.unassigned) return;
+    const left = (this.unassigned.get(p.record.topic) ?? 1) - 1;
+    if (left > 0) this.unassigned.set(p.record.topic, left);
+    else this.unassigned.delete(p.record.topic);
   }
 
   private grantWaiters(): void {
     while (this.waiters.length && this.held + this.waiters[0].bytes <= this.opts.bufferMemory) {
       const w = this.waiters.shift()!;
       this.clock.clearTimeout(w.timer);
+      this.waitingBytes -= w.bytes;
       w.grant();
     }
+  }
+
+  /** Bytes that may wait for buffer room at once: an eighth of buffer.memory, at least 1 MiB (or all of it when smaller). */
+  private get waitingRoom(): number {
+    return Math.min(this.opts.bufferMemory, Math.max(1 << 20, Math.floor(this.opts.bufferMemory / 8)));
   }
 
   /** Sends everything queued now, linger or not (close, flush). */
@@ -338,6 +389,7 @@ export class RecordAccumulator {
     this.closed = true;
     for (const w of this.waiters.splice(0)) {
       this.clock.clearTimeout(w.timer);
+      this.waitingBytes -= w.bytes;
       w.reject(producerClosed('The producer closed while this record waited for buffer room'));
     }
     this.wakeup();

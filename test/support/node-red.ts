@@ -144,7 +144,21 @@ export async function createTopic(brokers: string[], topic: string, numPartition
   const admin = kafkaClient(brokers).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor, configEntries }], waitForLeaders: true });
+    await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor, configEntries }], waitForLeaders: false });
+    // kafkajs's waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION, which a busy broker
+    // answers for a moment after creating a topic: wait for every leader ourselves.
+    const deadline = Date.now() + 30000;
+    for (;;) {
+      try {
+        const md = await admin.fetchTopicMetadata({ topics: [topic] });
+        const parts = md.topics[0]?.partitions ?? [];
+        if (parts.length === numPartitions && parts.every((p) => p.leader >= 0)) return;
+      } catch (e) {
+        if ((e as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION' && (e as { type?: string }).type !== 'LEADER_NOT_AVAILABLE') throw e;
+      }
+      if (Date.now() > deadline) throw new Error(`topic ${topic}: partitions without a leader after 30 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   } finally {
     await admin.disconnect();
   }

@@ -43,15 +43,21 @@ test('a batch waits for linger.ms, then is ready', () => {
   assert.ok(acc.isEmpty());
 });
 
-test('a full batch is ready at once and the next record starts a new one', () => {
+test('a full batch is ready at once; the next record starts a new batch, which rides along in the same request', () => {
   const { clock, acc, rec } = setup();
   for (let i = 0; i < 12; i++) void acc.append(rec(100));
   // 10 × 100 bytes fill the 1000-byte batch; 2 more start the second.
-  const ready = acc.drain(clock.now());
-  assert.equal(ready.length, 1);
-  assert.equal(ready[0].records.length, 10);
-  assert.equal(acc.queuedRecords, 2);
-  assert.equal(acc.drain(clock.now()).length, 0, 'the second batch still lingers');
+  const request = acc.drain(clock.now());
+  assert.deepEqual(request.map((b) => b.records.length), [10, 2]);
+  assert.equal(acc.queuedRecords, 0);
+});
+
+test('without a full batch nothing goes before linger.ms', () => {
+  const { clock, acc, rec } = setup();
+  for (let i = 0; i < 9; i++) void acc.append(rec(100));
+  assert.equal(acc.drain(clock.now()).length, 0);
+  clock.advance(5);
+  assert.deepEqual(acc.drain(clock.now()).map((b) => b.records.length), [9]);
 });
 
 test('queues per topic drain together', () => {
@@ -62,12 +68,37 @@ test('queues per topic drain together', () => {
   assert.deepEqual(acc.drain(clock.now()).map((b) => b.topic).sort(), ['a', 'b']);
 });
 
-test('in order: a busy queue is skipped and only one batch per queue is taken', () => {
+test('in order: a busy queue is skipped; a free one sends its batches in order in one request', () => {
   const { clock, acc, rec } = setup();
   for (let i = 0; i < 25; i++) void acc.append(rec(100, 'a'));
   assert.equal(acc.drain(clock.now(), new Set(['a\u0000*']), true).length, 0);
-  assert.equal(acc.drain(clock.now(), new Set(), true).length, 1);
-  assert.equal(acc.drain(clock.now(), new Set(), false).length, 1, 'the last batch still lingers');
+  const request = acc.drain(clock.now(), new Set(), true);
+  assert.deepEqual(request.map((b) => b.records.length), [10, 10, 5]);
+  assert.ok(acc.isEmpty());
+});
+
+test('a request stays within max.request.size even for one partition\'s backlog', () => {
+  const { clock, acc, rec } = setup({ maxRequestSize: 2500, bufferMemory: 100000 });
+  for (let i = 0; i < 50; i++) void acc.append(rec(100, 'a'));
+  assert.deepEqual(acc.drain(clock.now()).map((b) => b.records.length), [10, 10]);
+  assert.deepEqual(acc.drain(clock.now()).map((b) => b.records.length), [10, 10]);
+  assert.deepEqual(acc.drain(clock.now()).map((b) => b.records.length), [10]);
+});
+
+test('appends that find no room wait in a bounded line; past it they fail at once', async () => {
+  // buffer 2 MiB: the line holds 1 MiB (at least 1 MiB, or an eighth of the buffer).
+  const { clock, acc, rec } = setup({ bufferMemory: 2 << 20, batchSize: 1 << 20, maxRequestSize: 1 << 20 });
+  for (let i = 0; i < 2 * 16; i++) void acc.append(rec(64 * 1024));
+  assert.equal(acc.bytesHeld, 2 << 20);
+  const waiting = [];
+  for (let i = 0; i < 16; i++) waiting.push(acc.append(rec(64 * 1024)));
+  assert.equal(acc.blockedAppends, 16);
+  const err = (await settled(acc.append(rec(64 * 1024)))) as Error;
+  assert.equal(err.name, 'BufferExhaustedError');
+  assert.match(err.message, /already wait for room/);
+  assert.equal(await settled(waiting[0]), 'pending');
+  clock.advance(100);
+  for (const w of waiting) assert.equal(((await settled(w)) as Error).name, 'BufferExhaustedError', 'max.block.ms passed');
 });
 
 test('buffer.memory bounds the bytes held; a blocked append gets room when a record settles', async () => {
@@ -201,15 +232,15 @@ test('a request stays within max.request.size', () => {
 
 test('null keys stick to one partition until batch.size bytes, then move on (KIP-794)', () => {
   const { clock, acc, rec } = partitioned({ batchSize: 1000, bufferMemory: 100000 }, 6);
-  const partitions: number[] = [];
-  for (let i = 0; i < 40; i++) {
-    void acc.append(rec(100));
-  }
+  const records = Array.from({ length: 40 }, () => rec(100));
+  for (const r of records) void acc.append(r);
+  const partitionOf = new Map<unknown, number>();
   for (;;) {
     const request = acc.drain(clock.now() + 10);
     if (!request.length) break;
-    for (const b of request) partitions.push(...b.records.map((p) => p.partition!));
+    for (const b of request) for (const p of b.records) partitionOf.set(p.record, p.partition!);
   }
+  const partitions = records.map((r) => partitionOf.get(r)!);
   // 100-byte records, batch.size 1000: runs of 10 on one partition.
   const runs: Array<[number, number]> = [];
   for (const p of partitions) {
@@ -228,6 +259,32 @@ test('an explicit partition the topic does not have is refused at once', async (
   assert.equal(err.name, 'RecordError');
   assert.match(err.message, /Invalid partition given with record: 3 is not in the range \[0\.\.\.3\)/);
   assert.equal(acc.bytesHeld, 0);
+});
+
+test('while records of a topic wait unpartitioned, later ones join them instead of overtaking', () => {
+  const clock = new ManualClock();
+  const assigner = new PartitionAssigner(1000);
+  const acc = new RecordAccumulator(OPTS, clock, () => {}, assigner);
+  void acc.append(toProducerRecord({ payload: 'first', key: 'user-1' }, 'fresh', clock.now()));
+  clock.advance(5);
+  const [first] = acc.drain(clock.now());
+  assert.equal(first.partition, undefined);
+  // kafkajs learnt the topic while sending the first record...
+  assigner.learn('fresh', partitionsMeta(12));
+  // ...but until that record is settled, the next ones stay behind it in the same queue.
+  void acc.append(toProducerRecord({ payload: 'second', key: 'user-1' }, 'fresh', clock.now()));
+  clock.advance(5);
+  const [second] = acc.drain(clock.now(), new Set([first.queueKey]), true);
+  assert.equal(second, undefined, 'the unassigned queue is busy: nothing overtakes');
+  acc.succeed(first.records[0], { topic: 'fresh', partition: 3, offset: '0', timestamp: 0 });
+  const [next] = acc.drain(clock.now(), new Set(), true);
+  assert.equal(next.queueKey, first.queueKey);
+  acc.succeed(next.records[0], { topic: 'fresh', partition: 3, offset: '1', timestamp: 0 });
+  // Once none is pending, records get their partition at append again.
+  void acc.append(toProducerRecord({ payload: 'third', key: 'user-1' }, 'fresh', clock.now()));
+  clock.advance(5);
+  const [third] = acc.drain(clock.now());
+  assert.equal(third.partition, partitionForKey(Buffer.from('user-1'), 12));
 });
 
 test('records of an unknown topic wait unpartitioned; the kafkajs partitioner places them by the same rules', () => {
