@@ -1,0 +1,106 @@
+// When to reconnect, after what: X's connection guidelines (and Twitter's hbc client):
+//   - an established stream dropped (or stalled, or X ended it): at once, but never more than
+//     once per `minReconnectIntervalMs` (1 s) in a row;
+//   - network errors before a response: linear, +250 ms per attempt, up to 16 s;
+//   - HTTP 5xx and other errors: exponential from 5 s, doubling, up to 320 s;
+//   - HTTP 429: exponential from 60 s, doubling (up to 960 s), and never before x-rate-limit-reset;
+//   - 401 / 403 are not retried at all (the caller stops).
+// Every count starts over once a connection is established. The delays come from the one
+// backoff implementation in ../backoff.
+import { exponentialBackoff, linearBackoff, type BackoffPolicy } from '../backoff';
+import { systemClock, type Clock } from '../clock';
+
+export type FailureKind = 'dropped' | 'network' | 'http' | 'rateLimited';
+
+export interface ReconnectSettings {
+  minReconnectIntervalMs: number;
+  networkStepMs: number;
+  networkMaxMs: number;
+  httpInitialMs: number;
+  httpMaxMs: number;
+  rateLimitInitialMs: number;
+  rateLimitMaxMs: number;
+}
+
+export const X_RECONNECT_DEFAULTS: Readonly<ReconnectSettings> = Object.freeze({
+  minReconnectIntervalMs: 1000,
+  networkStepMs: 250,
+  networkMaxMs: 16_000,
+  httpInitialMs: 5000,
+  httpMaxMs: 320_000,
+  rateLimitInitialMs: 60_000,
+  rateLimitMaxMs: 960_000,
+});
+
+export interface ReconnectDecision {
+  kind: FailureKind;
+  /** Consecutive failures of this kind, this one included. */
+  attempt: number;
+  delayMs: number;
+  /** For 429: the x-rate-limit-reset floor applied (epoch ms), if any. */
+  notBefore?: number;
+}
+
+export class ReconnectPolicy {
+  readonly settings: ReconnectSettings;
+  private readonly network: BackoffPolicy;
+  private readonly http: BackoffPolicy;
+  private readonly rateLimit: BackoffPolicy;
+  private readonly counts: Record<FailureKind, number> = { dropped: 0, network: 0, http: 0, rateLimited: 0 };
+  private lastAttemptAt = -Infinity;
+
+  constructor(settings: Partial<ReconnectSettings> = {}, private readonly clock: Clock = systemClock) {
+    this.settings = { ...X_RECONNECT_DEFAULTS, ...stripUndefined(settings) };
+    const s = this.settings;
+    this.network = linearBackoff({ stepMs: s.networkStepMs, maxMs: s.networkMaxMs });
+    this.http = exponentialBackoff({ initialMs: s.httpInitialMs, maxMs: s.httpMaxMs });
+    this.rateLimit = exponentialBackoff({ initialMs: s.rateLimitInitialMs, maxMs: s.rateLimitMaxMs });
+  }
+
+  /** Call when a connection attempt starts. */
+  attemptStarted(): void {
+    this.lastAttemptAt = this.clock.now();
+  }
+
+  /** Call when a connection is established (HTTP 200): every backoff starts over. */
+  connected(): void {
+    this.counts.dropped = 0;
+    this.counts.network = 0;
+    this.counts.http = 0;
+    this.counts.rateLimited = 0;
+  }
+
+  /**
+   * The wait before the next attempt after a failure of `kind`. For 'rateLimited',
+   * `resetAtMs` (x-rate-limit-reset × 1000) is a floor.
+   */
+  next(kind: FailureKind, opts: { resetAtMs?: number } = {}): ReconnectDecision {
+    const attempt = ++this.counts[kind];
+    const now = this.clock.now();
+    switch (kind) {
+      case 'dropped':
+        return { kind, attempt, delayMs: Math.max(0, this.lastAttemptAt + this.settings.minReconnectIntervalMs - now) };
+      case 'network':
+        return { kind, attempt, delayMs: this.network.delay(attempt) };
+      case 'http':
+        return { kind, attempt, delayMs: this.http.delay(attempt) };
+      case 'rateLimited': {
+        let delayMs = this.rateLimit.delay(attempt);
+        const floor = opts.resetAtMs;
+        if (floor !== undefined && Number.isFinite(floor) && floor - now > delayMs) delayMs = floor - now;
+        return { kind, attempt, delayMs, notBefore: floor };
+      }
+    }
+  }
+
+  /** Consecutive failures of `kind` so far. */
+  count(kind: FailureKind): number {
+    return this.counts[kind];
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined && Number.isFinite(v as number)) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
