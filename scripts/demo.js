@@ -13,7 +13,7 @@ const { prepareUserDir } = require('./node-red-userdir');
 
 const root = path.resolve(__dirname, '..');
 const port = Number(process.env.PORT || 1880);
-const userDir = path.join(root, '.node-red-demo');
+const userDir = process.env.DEMO_USER_DIR || path.join(root, '.node-red-demo');
 const children = [];
 
 function log(msg) {
@@ -75,9 +75,11 @@ function demoFlows(kafka, x) {
 }
 
 async function main() {
-  log('building');
-  const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.js')], { cwd: root, stdio: 'inherit' });
-  if (build.status !== 0) process.exit(build.status || 1);
+  if (process.env.DEMO_NO_BUILD !== '1') {
+    log('building');
+    const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.js')], { cwd: root, stdio: 'inherit' });
+    if (build.status !== 0) process.exit(build.status || 1);
+  }
 
   log('starting Kafka (first run resolves the jars with Maven) and the X API emulator');
   const [kafka, x] = await Promise.all([
@@ -85,6 +87,8 @@ async function main() {
     startService('the X emulator', 'test/support/x-emulator/cli.ts', ['--port', '0', '--rate', String(process.env.DEMO_POSTS_PER_SECOND || 20)]),
   ]);
   log(`Kafka is up at ${kafka.brokers.join(',')}; the X emulator at ${x.url} (no X account needed)`);
+  // One line for tools (the demo test) to find the services.
+  process.stdout.write(`[demo] services ${JSON.stringify({ brokers: kafka.brokers, x: x.url })}\n`);
 
   const { flows, credentials } = demoFlows(kafka, x);
   const settings = prepareUserDir(userDir, { flows, port });
