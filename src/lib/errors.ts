@@ -20,6 +20,9 @@ export const recordTooLarge = (message: string) => new ProducerError('RecordTooL
 /** the producer closed before the record was acknowledged. */
 export const producerClosed = (message: string) => new ProducerError('ProducerClosedError', message);
 
+// kafkajs copies the message of the error it wraps; some wrappers lose the cause.
+const CONNECTION_MESSAGE = /Connection error|Connection timeout|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|Request .* timed out|Closed connection/i;
+
 /** Whether a kafkajs (or our) error may succeed if sent again. */
 export function isRetriable(err: unknown): boolean {
   if (!err || typeof err !== 'object') return false;
@@ -27,7 +30,12 @@ export function isRetriable(err: unknown): boolean {
   if (e.name === 'KafkaJSNumberOfRetriesExceeded') {
     return isRetriable(e.cause ?? e.originalError);
   }
-  if (e.name === 'KafkaJSNonRetriableError') return false;
+  // kafkajs wraps a connection failure as "non retriable" once its own connect
+  // retries are spent; for us the broker may still come back within
+  // delivery.timeout.ms, so what counts is the cause.
+  if (e.name === 'KafkaJSNonRetriableError') {
+    return isConnectionError(err) || (!(e.cause ?? e.originalError) && CONNECTION_MESSAGE.test(String((err as Error).message)));
+  }
   if (e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSConnectionClosedError' || e.name === 'KafkaJSRequestTimeoutError') {
     return true;
   }
