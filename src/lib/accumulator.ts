@@ -116,14 +116,15 @@ export class RecordAccumulator {
    */
   append(record: ProducerRecord): Promise<RecordMetadata> {
     const size = record.sizeInBytes;
+    const memory = record.memoryBytes ?? size;
     if (size > this.opts.maxRequestSize) {
       return Promise.reject(recordTooLarge(
         `The message is ${size} bytes when serialized which is larger than ${this.opts.maxRequestSize}, which is the value of the max.request.size configuration.`,
       ));
     }
-    if (size > this.opts.bufferMemory) {
+    if (memory > this.opts.bufferMemory) {
       return Promise.reject(recordTooLarge(
-        `The message is ${size} bytes when serialized which is larger than the total memory buffer you have configured with the buffer.memory configuration (${this.opts.bufferMemory}).`,
+        `The message takes ${memory} bytes until it is acknowledged, which is larger than the total memory buffer you have configured with the buffer.memory configuration (${this.opts.bufferMemory}).`,
       ));
     }
     if (this.closed) return Promise.reject(producerClosed('The producer is closed'));
@@ -136,23 +137,23 @@ export class RecordAccumulator {
     }
     return new Promise<RecordMetadata>((resolve, reject) => {
       const pending: PendingRecord = { record, partition, receivedAt, resolve, reject };
-      if (this.waiters.length === 0 && this.held + size <= this.opts.bufferMemory) {
+      if (this.waiters.length === 0 && this.held + memory <= this.opts.bufferMemory) {
         this.place(pending);
         return;
       }
       // No room: wait in line for max.block.ms (first come, first served). Node-RED
       // cannot block its sender as Java's send() blocks a thread, so the line itself
       // is bounded: past it a record fails at once instead of piling up in memory.
-      if (this.waitingBytes + size > this.waitingRoom) {
+      if (this.waitingBytes + memory > this.waitingRoom) {
         reject(bufferExhausted(
           `buffer.memory (${this.opts.bufferMemory} bytes) is full and ${this.waitingBytes} bytes already wait for room: ` +
             `the broker is not keeping up or cannot be reached`,
         ));
         return;
       }
-      this.waitingBytes += size;
+      this.waitingBytes += memory;
       const waiter: Waiter = {
-        bytes: size,
+        bytes: memory,
         grant: () => this.place(pending),
         reject,
         timer: undefined,
@@ -161,9 +162,9 @@ export class RecordAccumulator {
       waiter.timer = this.clock.setTimeout(() => {
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
-        this.waitingBytes -= size;
+        this.waitingBytes -= memory;
         reject(bufferExhausted(
-          `Failed to allocate ${size} bytes within the configured max blocking time ${block} ms: buffer.memory (${this.opts.bufferMemory} bytes) is full, ${this.held} bytes are waiting to be sent`,
+          `Failed to allocate ${memory} bytes within the configured max blocking time ${block} ms: buffer.memory (${this.opts.bufferMemory} bytes) is full, ${this.held} bytes are waiting to be sent`,
         ));
         this.grantWaiters();
       }, block);
@@ -173,7 +174,7 @@ export class RecordAccumulator {
 
   private place(p: PendingRecord): void {
     const { record } = p;
-    this.held += record.sizeInBytes;
+    this.held += record.memoryBytes ?? record.sizeInBytes;
     // While records of this topic wait for kafkajs to pick their partition, later
     // ones join them, so that none overtakes an earlier record of its key.
     if (p.partition !== undefined && this.unassigned.get(record.topic) && record.partition === undefined) p.partition = undefined;
@@ -185,7 +186,9 @@ export class RecordAccumulator {
     let q = this.queues.get(key);
     if (!q) this.queues.set(key, (q = []));
     let last = q[q.length - 1];
+    let started = false;
     if (!last || last.closed || (last.records.length > 0 && last.bytes + record.sizeInBytes > this.opts.batchSize)) {
+      started = true;
       last = {
         queueKey: key, topic: record.topic, partition: p.partition, records: [], bytes: 0,
         createdAt: this.clock.now(), attempts: 0, notBefore: 0, closed: false,
@@ -194,7 +197,10 @@ export class RecordAccumulator {
     }
     last.records.push(p);
     last.bytes += record.sizeInBytes;
-    this.wakeup();
+    // The sender looks again only when something changed for it: a new batch
+    // (its linger timer), a full one, or a flush. A record joining a growing
+    // batch needs no look: that batch's timer is already set.
+    if (started || last.bytes >= this.opts.batchSize || this.flushing || this.closed) this.wakeup();
   }
 
   private isReady(b: Batch, now: number, waited: boolean): boolean {
@@ -338,7 +344,7 @@ export class RecordAccumulator {
   succeed(p: PendingRecord, meta: RecordMetadata): void {
     if (p.settled) return;
     p.settled = true;
-    this.held -= p.record.sizeInBytes;
+    this.held -= p.record.memoryBytes ?? p.record.sizeInBytes;
     this.settleUnassigned(p);
     p.resolve(meta);
     this.grantWaiters();
@@ -347,7 +353,7 @@ export class RecordAccumulator {
   fail(p: PendingRecord, err: Error): void {
     if (p.settled) return;
     p.settled = true;
-    this.held -= p.record.sizeInBytes;
+    this.held -= p.record.memoryBytes ?? p.record.sizeInBytes;
     this.settleUnassigned(p);
     p.reject(err);
     this.grantWaiters();
@@ -367,6 +373,14 @@ export class RecordAccumulator {
       this.waitingBytes -= w.bytes;
       w.grant();
     }
+  }
+
+  /**
+   * True while an append would be refused at once (buffer full and the line
+   * for room full too): a caller can refuse before building the record.
+   */
+  get refusing(): boolean {
+    return this.closed || (this.waiters.length > 0 && this.waitingBytes >= this.waitingRoom);
   }
 
   /** Bytes that may wait for buffer room at once: an eighth of buffer.memory, at least 1 MiB (or all of it when smaller). */

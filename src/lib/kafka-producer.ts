@@ -8,7 +8,7 @@ import { RecordAccumulator, type PendingRecord, type RecordMetadata } from './ac
 import { exponentialBackoff } from './backoff';
 import { systemClock, type Clock } from './clock';
 import { compressionObserver, compressionType, registerCodecs } from './codecs';
-import { describeError, isAuthenticationError } from './errors';
+import { bufferExhausted, describeError, isAuthenticationError } from './errors';
 import { ProducerMetrics, type ProducerMetricsSnapshot } from './metrics';
 import { PartitionAssigner } from './partition-assigner';
 import { acksNumber, kafkajsRetries, type ProducerOptions } from './producer-config';
@@ -250,6 +250,24 @@ export class ProducerPipeline {
     if (this.fatal) return Promise.reject(this.fatal);
     if (this.connected) return Promise.resolve();
     return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+  }
+
+  /**
+   * An error when a record would be refused at once whatever it is (the
+   * buffer and the line for room are full, or the producer cannot work), so
+   * the caller need not build it first: under a flood of msgs during an
+   * outage, refused msgs then cost no memory.
+   */
+  refusal(): Error | undefined {
+    if (this.fatal) return this.fatal;
+    if (this.accumulator.refusing) {
+      this.metrics.recordsFailed(1);
+      return bufferExhausted(
+        `buffer.memory (${this.options.bufferMemory} bytes) is full and the line of msgs waiting for room is too: ` +
+          'the broker is not keeping up or cannot be reached',
+      );
+    }
+    return undefined;
   }
 
   /** Takes one record; settles on acknowledgement or failure. */

@@ -11,8 +11,14 @@ export interface ProducerRecord {
   headers?: Record<string, Buffer>;
   /** epoch ms (CreateTime) */
   timestamp: number;
-  /** approximate bytes the record takes in a batch, for batch.size and buffer.memory */
+  /** approximate bytes the record takes in a batch, for batch.size */
   sizeInBytes: number;
+  /**
+   * bytes held for it until it is acknowledged, for buffer.memory: the record,
+   * plus the msg's own text or object the node keeps to send on (a Buffer
+   * payload is the record's value itself)
+   */
+  memoryBytes: number;
 }
 
 export class RecordError extends Error {
@@ -147,6 +153,7 @@ export function toProducerRecord(msg: RecordInput, fixedTopic: string | undefine
   const headers = headersToRecord(msg.headers);
   let size = RECORD_OVERHEAD + (value ? value.length : 0) + (key ? key.length : 0);
   if (headers) for (const [k, v] of Object.entries(headers)) size += Buffer.byteLength(k) + v.length + 2;
+  const retained = value && !Buffer.isBuffer(msg.payload) && !(msg.payload instanceof Uint8Array) ? value.length : 0;
   return {
     topic,
     value,
@@ -155,5 +162,6 @@ export function toProducerRecord(msg: RecordInput, fixedTopic: string | undefine
     headers,
     timestamp: timestampOf(msg.timestamp, now),
     sizeInBytes: size,
+    memoryBytes: size + retained,
   };
 }

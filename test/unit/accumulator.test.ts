@@ -93,6 +93,7 @@ test('appends that find no room wait in a bounded line; past it they fail at onc
   const waiting = [];
   for (let i = 0; i < 16; i++) waiting.push(acc.append(rec(64 * 1024)));
   assert.equal(acc.blockedAppends, 16);
+  assert.equal(acc.refusing, true, 'a caller can refuse before building the record');
   const err = (await settled(acc.append(rec(64 * 1024)))) as Error;
   assert.equal(err.name, 'BufferExhaustedError');
   assert.match(err.message, /already wait for room/);

@@ -80,3 +80,11 @@ test('size estimate counts value, key and headers', () => {
   const r = toProducerRecord({ payload: 'x'.repeat(100), key: 'k'.repeat(10), headers: { h: 'v' } }, 't', NOW);
   assert.ok(r.sizeInBytes >= 112 && r.sizeInBytes < 160, String(r.sizeInBytes));
 });
+
+test('buffer.memory counts the msg text the node keeps until the acknowledgement', () => {
+  const text = toProducerRecord({ payload: 'x'.repeat(1000) }, 't', NOW);
+  assert.equal(text.memoryBytes, text.sizeInBytes + 1000);
+  const buf = toProducerRecord({ payload: Buffer.alloc(1000) }, 't', NOW);
+  assert.equal(buf.memoryBytes, buf.sizeInBytes, 'a Buffer payload is the value itself');
+  assert.equal(toProducerRecord({ payload: null }, 't', NOW).memoryBytes, toProducerRecord({ payload: null }, 't', NOW).sizeInBytes);
+});

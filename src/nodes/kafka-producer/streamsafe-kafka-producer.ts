@@ -90,6 +90,11 @@ export = function (RED: NodeAPI) {
       : undefined;
 
     node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessageInFlow) => void, done: (err?: Error) => void) => {
+      const refused = pipeline.refusal();
+      if (refused) {
+        done(refused);
+        return;
+      }
       let record;
       try {
         record = toProducerRecord(msg as RecordInput, topic);
