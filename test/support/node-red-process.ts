@@ -31,6 +31,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** a user dir prepared by the caller (package installed there); default: a fresh one with this repo linked in */
   userDir?: string;
+  /** credentials by node id ({xc: {bearerToken: ...}}), written as plain flows_cred.json (credentialSecret is false) */
+  credentials?: Record<string, unknown>;
 }
 
 export async function startNodeRed(flows: unknown[] = [], opts: StartOptions = {}): Promise<NodeRedProcess> {
@@ -38,6 +40,7 @@ export async function startNodeRed(flows: unknown[] = [], opts: StartOptions = {
   const userDir = opts.userDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'streamsafe-nr-'));
   const port = await freePort();
   const settings = prepareUserDir(userDir, { flows, port, linkPackage: !opts.userDir });
+  if (opts.credentials) fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(opts.credentials, null, 2));
   let output = '';
   const child: ChildProcess = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', settings], {
     stdio: ['ignore', 'pipe', 'pipe'],
