@@ -20,7 +20,7 @@ import { promisify } from 'node:util';
 import { getTestKafka, type TestKafka } from '../support/kafka';
 import { kafkaClasspath } from '../support/kafka/classpath';
 import { compileJava } from '../support/kafka/java';
-import { brokerNode, catchNode, collect, createTopic, getNode, helper, kafkaClient, producerNode, readTopic, uniqueTopic, unloadFlow } from '../support/node-red';
+import { brokerNode, catchNode, collect, createTopic, getNode, helper, kafkaClient, partitionKeyNode, producerNode, readTopic, uniqueTopic, unloadFlow } from '../support/node-red';
 import { keyToBytes, partitionForKey } from '../../src/lib/murmur2';
 
 const run = promisify(execFile);
@@ -31,18 +31,6 @@ const changeNode = require(require.resolve('@node-red/nodes/core/function/15-cha
 // ---------------------------------------------------------------------------
 // The partition key node from dist/, with RED._ reading its en-US catalog.
 
-const dist = path.resolve(__dirname, '..', '..', 'dist', 'nodes');
-function withCatalog(file: string): (red: any) => unknown {
-  const mod = require(file);
-  const catalog = JSON.parse(fs.readFileSync(path.join(path.dirname(file), 'locales', 'en-US', `${path.basename(file, '.js')}.json`), 'utf8'));
-  const translate = (key: string, subs: Record<string, unknown> = {}) => {
-    const value = key.split('.').reduce((o: any, k) => (o == null ? o : o[k]), catalog);
-    if (typeof value !== 'string') return key;
-    return value.replace(/__(\w+)__/g, (_m: string, name: string) => String(subs[name] ?? `__${name}__`));
-  };
-  return (red: any) => mod(new Proxy(red, { get: (t, p) => (p === '_' ? translate : t[p]) }));
-}
-const partitionKeyNode = withCatalog(path.join(dist, 'partition-key', 'streamsafe-partition-key.js'));
 
 // ---------------------------------------------------------------------------
 // Keys: what the node gets in msg.key, and what the Java producer sends (a

@@ -3,28 +3,14 @@
 // for real), and the topic metadata cache is checked there too.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { getTestKafka, type TestKafka } from '../support/kafka';
-import { brokerNode, catchNode, collect, createTopic, getNode, helper, kafkaClient, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
+import { brokerNode, catchNode, collect, createTopic, getNode, helper, kafkaClient, partitionKeyNode, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
 import { keyToBytes, murmur2, partitionForKey, toPositive } from '../../src/lib/murmur2';
 import { TopicMetadataCache, UnknownTopicError } from '../../src/lib/topic-metadata';
 
 // ---------------------------------------------------------------------------
 // The node from dist/, with RED._ reading its en-US catalog (as the real runtime does).
 
-const dist = path.resolve(__dirname, '..', '..', 'dist', 'nodes');
-function withCatalog(file: string): (red: any) => unknown {
-  const mod = require(file);
-  const catalog = JSON.parse(fs.readFileSync(path.join(path.dirname(file), 'locales', 'en-US', `${path.basename(file, '.js')}.json`), 'utf8'));
-  const translate = (key: string, subs: Record<string, unknown> = {}) => {
-    const value = key.split('.').reduce((o: any, k) => (o == null ? o : o[k]), catalog);
-    if (typeof value !== 'string') return key;
-    return value.replace(/__(\w+)__/g, (_m: string, name: string) => String(subs[name] ?? `__${name}__`));
-  };
-  return (red: any) => mod(new Proxy(red, { get: (t, p) => (p === '_' ? translate : t[p]) }));
-}
-const partitionKeyNode = withCatalog(path.join(dist, 'partition-key', 'streamsafe-partition-key.js'));
 
 let kafka: TestKafka;
 

@@ -23,7 +23,7 @@ if (!fs.existsSync(dist)) throw new Error('dist/ is missing: run `npm run build`
  * in the node's locale catalog. This does the same from dist/ (en-US), so the
  * tests read the texts a user sees and a missing key shows.
  */
-function withCatalog(file: string): (red: any) => unknown {
+export function withCatalog(file: string): (red: any) => unknown {
   const mod = require(file);
   const dir = path.dirname(file);
   const base = path.basename(file, '.js');
@@ -38,6 +38,9 @@ function withCatalog(file: string): (red: any) => unknown {
 
 export const brokerNode = withCatalog(path.join(dist, 'kafka-broker', 'streamsafe-kafka-broker.js'));
 export const producerNode = withCatalog(path.join(dist, 'kafka-producer', 'streamsafe-kafka-producer.js'));
+export const partitionKeyNode = withCatalog(path.join(dist, 'partition-key', 'streamsafe-partition-key.js'));
+export const xCredentialsNode = withCatalog(path.join(dist, 'x-credentials', 'streamsafe-x-credentials.js'));
+export const xStreamNode = withCatalog(path.join(dist, 'x-stream', 'streamsafe-x-stream.js'));
 export const tlsNode = require(fromRed('@node-red/nodes/core/network/05-tls.js'));
 export const catchNode = require(fromRed('@node-red/nodes/core/common/25-catch.js'));
 

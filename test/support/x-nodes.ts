@@ -1,28 +1,9 @@
 // Test support for the X nodes: the compiled nodes with RED._ reading their en-US catalog (as
 // the real runtime does), flows around an X stream node, and small helpers for timing faults.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { getNode, helper } from './node-red';
+import { getNode, helper, partitionKeyNode, xCredentialsNode, xStreamNode } from './node-red';
 
-const dist = path.resolve(__dirname, '..', '..', 'dist', 'nodes');
-
-function withCatalog(file: string): (red: any) => unknown {
-  const mod = require(file);
-  const catalog = JSON.parse(fs.readFileSync(path.join(path.dirname(file), 'locales', 'en-US', `${path.basename(file, '.js')}.json`), 'utf8'));
-  const translate = (key: string, subs: Record<string, unknown> = {}) => {
-    const value = key.split('.').reduce((o: any, k) => (o == null ? o : o[k]), catalog);
-    if (typeof value !== 'string') return key;
-    return value.replace(/__(\w+)__/g, (_m: string, name: string) => String(subs[name] ?? `__${name}__`));
-  };
-  return (red: any) => mod(new Proxy(red, { get: (t, p) => (p === '_' ? translate : t[p]) }));
-}
-
-export const xCredentialsNode = withCatalog(path.join(dist, 'x-credentials', 'streamsafe-x-credentials.js'));
-export const xStreamNode = withCatalog(path.join(dist, 'x-stream', 'streamsafe-x-stream.js'));
-/** The partition key node (built by another part of the package), for end-to-end flows. */
-export const partitionKeyNode = fs.existsSync(path.join(dist, 'partition-key', 'streamsafe-partition-key.js'))
-  ? withCatalog(path.join(dist, 'partition-key', 'streamsafe-partition-key.js'))
-  : undefined;
+// The compiled nodes, with RED._ reading their en-US catalog.
+export { partitionKeyNode, xCredentialsNode, xStreamNode };
 
 /** Reconnect settings small enough for tests (ms). */
 export const FAST_RECONNECT = {
