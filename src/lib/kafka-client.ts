@@ -39,12 +39,13 @@ export function parseBrokerList(text: unknown): string[] {
   return list;
 }
 
-/** kafkajs logs go to the Node-RED log at one level lower: our own status and errors say what matters. */
+/**
+ * kafkajs logs go to the Node-RED debug log whatever their level: during an
+ * outage it logs an error per retry, while our own status and errors say what matters.
+ */
 export function kafkaLogCreator(sink: LogSink): logCreator {
-  return () => ({ level, log }) => {
-    const text = `[kafkajs ${log.logger ?? ''}] ${log.message}${log.broker ? ` (${log.broker})` : ''}${log.error ? `: ${log.error}` : ''}`;
-    if (level === KafkaLogLevel.ERROR || level === KafkaLogLevel.WARN) sink.debug(text);
-    else sink.debug(text);
+  return () => ({ log }) => {
+    sink.debug(`[kafkajs ${log.logger ?? ''}] ${log.message}${log.broker ? ` (${log.broker})` : ''}${log.error ? `: ${log.error}` : ''}`);
   };
 }
 

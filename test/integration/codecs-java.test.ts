@@ -21,6 +21,7 @@ import { CompressionCodecs } from 'kafkajs';
 import { kafkaClasspath } from '../support/kafka/classpath';
 import { compileJava } from '../support/kafka/java';
 import { compressionType, registerCodecs, type CompressionName, type KafkaCodec } from '../../src/lib/codecs';
+import { randomBytes, wordSoup } from '../support/payloads';
 
 const run = promisify(execFile);
 const SOURCE = path.join(__dirname, '..', 'support', 'java', 'CodecCheck.java');
@@ -37,37 +38,6 @@ const rawSnappy = (require('kafkajs-snappy') as () => KafkaCodec)();
 // ---------------------------------------------------------------------------
 // Payloads
 
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
-}
-
-function randomBytes(n: number, seed: number): Buffer {
-  const next = prng(seed);
-  const out = Buffer.allocUnsafe(n);
-  for (let i = 0; i < n; i++) out[i] = (next() * 256) | 0;
-  return out;
-}
-
-const WORDS = ['tweet', 'kafka', '안녕하세요', '카프카', '🚀', '🎉', 'the', 'stream', 'node-red', 'producer', '"id":', '"text":', ' ', ',', '{', '}', '#빅데이터'];
-
-function wordSoup(n: number, seed: number): Buffer {
-  const next = prng(seed);
-  const parts: Buffer[] = [];
-  let len = 0;
-  while (len < n) {
-    const w = next() < 0.3 ? ((next() * 0xffffffff) >>> 0).toString(16) : WORDS[(next() * WORDS.length) | 0];
-    const b = Buffer.from(w);
-    parts.push(b);
-    len += b.length;
-  }
-  return Buffer.concat(parts).subarray(0, n);
-}
 
 function tweet(i: number): Record<string, unknown> {
   return {
