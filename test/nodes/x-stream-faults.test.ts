@@ -163,7 +163,14 @@ describe('X stream node: faults', () => {
     await r.out.next(10, 5000);
     const [g] = gaps(attempts(r));
     t.diagnostic(`hung connect → next attempt after ${g} ms (300 timeout + 100 backoff)`);
-    assert.ok(g >= 395 && g < 700, `${g} ms`);
+    // The gap is measured where the emulator saw each request arrive, but the 300 ms run from the
+    // moment the client began to connect, so on a loaded machine the gap can be a little short of
+    // 400 ms. The classification is asserted on the node's own statistics and status instead.
+    assert.ok(g >= 250 && g < 1500, `${g} ms`);
+    const s = await freshStats(r);
+    assert.equal(s.failures.network, 1);
+    assert.equal(s.reconnectAttempts, 1);
+    assert.ok(statusTexts('x1').some((x) => x === 'retry in 0.1 s: no answer from X within 300 ms'), statusTexts('x1').join(' | '));
   });
 
   it('HTTP 503: exponential backoff (200, 400, 800 ms here), then connects', async (t) => {
