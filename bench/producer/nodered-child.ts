@@ -12,6 +12,9 @@
 // every case is also read back from the topic by the orchestrator.
 //
 // Modes: throughput | lowrate | backpressure (see run.ts).
+// Diagnostics: BENCH_MEM_TRACE=1 prints RSS, heap and Buffer memory every 20 ms of the
+// measured window to stderr; BENCH_HEAP_SAMPLE=<ms> prints, after that many ms, where the
+// objects that lived past a minor GC were allocated (V8's sampling heap profiler).
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -271,12 +274,41 @@ async function main(): Promise<void> {
   const rssBefore = procStatusKb('self', 'VmRSS');
   const memBefore = process.memoryUsage();
   let peakRss = rssBefore;
+  const trace = process.env.BENCH_MEM_TRACE ? [] as string[] : undefined;
   const rssTimer = setInterval(() => {
     const r = procStatusKb('self', 'VmRSS');
     if (r > peakRss) peakRss = r;
+    if (trace && trace.length < 400) {
+      const m = process.memoryUsage();
+      trace.push(`${Math.round(performance.now() - pushStart)}ms rss ${Math.round(r / 1024)} heapUsed ${Math.round(m.heapUsed / 2 ** 20)} heapTotal ${Math.round(m.heapTotal / 2 ** 20)} ext ${Math.round(m.external / 2 ** 20)} ab ${Math.round(m.arrayBuffers / 2 ** 20)} acked ${acked} failed ${failed}`);
+      if (trace.length % 10 === 0) process.stderr.write(trace.slice(-10).join('\n') + '\n');
+    }
   }, 20);
 
   const profiler = await startProfile();
+  if (process.env.BENCH_HEAP_SAMPLE) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const inspector = require('node:inspector') as typeof import('node:inspector');
+    const session = new inspector.Session();
+    session.connect();
+    const post = (method: string, params?: object) =>
+      new Promise<any>((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
+    await post('HeapProfiler.enable');
+    await post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true });
+    setTimeout(async () => {
+      const { profile } = await post('HeapProfiler.stopSampling');
+      const by = new Map<string, number>();
+      const walk = (n: any, stack: string[]) => {
+        const here = `${n.callFrame.functionName || '(anon)'} ${String(n.callFrame.url).split('/').slice(-2).join('/')}:${n.callFrame.lineNumber}`;
+        const st = [...stack, here];
+        if (n.selfSize) by.set(st.slice(-4).join(' < '), (by.get(st.slice(-4).join(' < ')) ?? 0) + n.selfSize);
+        for (const c of n.children ?? []) walk(c, st);
+      };
+      walk(profile.head, []);
+      const top = [...by].sort((a, b) => b[1] - a[1]).slice(0, 25);
+      process.stderr.write('HEAPSAMPLE\n' + top.map(([k, v]) => `${(v / 2 ** 20).toFixed(1)} MB  ${k}`).join('\n') + '\n');
+    }, Number(process.env.BENCH_HEAP_SAMPLE));
+  }
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   pushStart = t0;

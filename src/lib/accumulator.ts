@@ -33,6 +33,8 @@ export interface PendingRecord {
   settled?: boolean;
   /** the last error seen while retrying, for the timeout message */
   lastError?: unknown;
+  /** the transport's form of the record, built at its first send and kept for retries */
+  wire?: unknown;
 }
 
 export interface Batch {
@@ -74,6 +76,12 @@ export class RecordAccumulator {
   private held = 0;
   private waiters: Waiter[] = [];
   private waitingBytes = 0;
+  /**
+   * Set when a record found the line for room full, cleared when someone leaves
+   * the line: until then every append is refused, so `refusing` can say so
+   * before the caller builds the record.
+   */
+  private lineFull = false;
   /** per topic, records placed unassigned and not yet settled */
   private unassigned = new Map<string, number>();
   private rotation = 0;
@@ -136,7 +144,7 @@ export class RecordAccumulator {
       return Promise.reject(e);
     }
     return new Promise<RecordMetadata>((resolve, reject) => {
-      const pending: PendingRecord = { record, partition, receivedAt, resolve, reject };
+      const pending: PendingRecord = { record, partition, receivedAt, resolve, reject, wire: undefined };
       if (this.waiters.length === 0 && this.held + memory <= this.opts.bufferMemory) {
         this.place(pending);
         return;
@@ -144,7 +152,8 @@ export class RecordAccumulator {
       // No room: wait in line for max.block.ms (first come, first served). Node-RED
       // cannot block its sender as Java's send() blocks a thread, so the line itself
       // is bounded: past it a record fails at once instead of piling up in memory.
-      if (this.waitingBytes + memory > this.waitingRoom) {
+      if ((this.lineFull && this.waiters.length > 0) || this.waitingBytes + memory > this.waitingRoom) {
+        if (this.waiters.length > 0) this.lineFull = true;
         reject(bufferExhausted(
           `buffer.memory (${this.opts.bufferMemory} bytes) is full and ${this.waitingBytes} bytes already wait for room: ` +
             `the broker is not keeping up or cannot be reached`,
@@ -163,6 +172,7 @@ export class RecordAccumulator {
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
         this.waitingBytes -= memory;
+        this.lineFull = false;
         reject(bufferExhausted(
           `Failed to allocate ${memory} bytes within the configured max blocking time ${block} ms: buffer.memory (${this.opts.bufferMemory} bytes) is full, ${this.held} bytes are waiting to be sent`,
         ));
@@ -371,6 +381,7 @@ export class RecordAccumulator {
       const w = this.waiters.shift()!;
       this.clock.clearTimeout(w.timer);
       this.waitingBytes -= w.bytes;
+      this.lineFull = false;
       w.grant();
     }
   }
@@ -380,7 +391,7 @@ export class RecordAccumulator {
    * for room full too): a caller can refuse before building the record.
    */
   get refusing(): boolean {
-    return this.closed || (this.waiters.length > 0 && this.waitingBytes >= this.waitingRoom);
+    return this.closed || (this.waiters.length > 0 && (this.lineFull || this.waitingBytes >= this.waitingRoom));
   }
 
   /** Bytes that may wait for buffer room at once: an eighth of buffer.memory, at least 1 MiB (or all of it when smaller). */
@@ -404,6 +415,7 @@ export class RecordAccumulator {
     for (const w of this.waiters.splice(0)) {
       this.clock.clearTimeout(w.timer);
       this.waitingBytes -= w.bytes;
+      this.lineFull = false;
       w.reject(producerClosed('The producer closed while this record waited for buffer room'));
     }
     this.wakeup();

@@ -13,6 +13,21 @@ export class ProducerError extends Error {
 
 /** buffer.memory was full for max.block.ms (Java: BufferExhaustedException). */
 export const bufferExhausted = (message: string) => new ProducerError('BufferExhaustedError', message);
+
+/**
+ * The same error without stack frames, for refusals during a flood: the frames
+ * would only show the input handler, and each costs a captured trace and, once
+ * Node-RED reads it for Catch, a string per refused msg.
+ */
+export function bufferExhaustedNoStack(message: string): ProducerError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return bufferExhausted(message);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
 /** delivery.timeout.ms passed before an acknowledgement (Java: TimeoutException). */
 export const deliveryTimeout = (message: string, cause?: unknown) => new ProducerError('DeliveryTimeoutError', message, false, cause);
 /** the record can never be sent in one request (Java: RecordTooLargeException). */

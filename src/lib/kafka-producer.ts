@@ -8,7 +8,8 @@ import { RecordAccumulator, type PendingRecord, type RecordMetadata } from './ac
 import { exponentialBackoff } from './backoff';
 import { systemClock, type Clock } from './clock';
 import { compressionObserver, compressionType, registerCodecs } from './codecs';
-import { bufferExhausted, describeError, isAuthenticationError } from './errors';
+import { installProduceEncoder, ourMessage } from './kafkajs-produce';
+import { bufferExhaustedNoStack, describeError, isAuthenticationError } from './errors';
 import { ProducerMetrics, type ProducerMetricsSnapshot } from './metrics';
 import { PartitionAssigner } from './partition-assigner';
 import { acksNumber, kafkajsRetries, type ProducerOptions } from './producer-config';
@@ -23,25 +24,26 @@ export interface PipelineHooks {
 
 /** Sends batches with one kafkajs sendBatch each and maps the answer back to each record. */
 export class KafkajsTransport implements Transport {
-  // The kafkajs message of a record is kept, so a partition the partitioner
-  // chose at send time stays the same across retries.
-  private messages = new WeakMap<PendingRecord, Message>();
-
   constructor(
     private readonly producer: Producer,
     private readonly options: ProducerOptions,
     private readonly ready: () => Promise<void>,
     private readonly onCompressed?: (uncompressed: number, compressed: number) => void,
-  ) {}
+  ) {
+    installProduceEncoder();
+  }
 
+  // The kafkajs message of a record is kept on it, so a partition the partitioner
+  // chose at send time stays the same across retries. It carries the record for
+  // record-batch.ts, which writes the request in kafkajs's place.
   private messageOf(p: PendingRecord): Message {
-    let m = this.messages.get(p);
+    let m = p.wire as Message | undefined;
     if (!m) {
       const r = p.record;
       m = { key: r.key, value: r.value, timestamp: String(r.timestamp) };
       if (p.partition !== undefined) m.partition = p.partition;
       if (r.headers) m.headers = r.headers;
-      this.messages.set(p, m);
+      p.wire = ourMessage(m, r);
     }
     return m;
   }
@@ -262,7 +264,7 @@ export class ProducerPipeline {
     if (this.fatal) return this.fatal;
     if (this.accumulator.refusing) {
       this.metrics.recordsFailed(1);
-      return bufferExhausted(
+      return bufferExhaustedNoStack(
         `buffer.memory (${this.options.bufferMemory} bytes) is full and the line of msgs waiting for room is too: ` +
           'the broker is not keeping up or cannot be reached',
       );

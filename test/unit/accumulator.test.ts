@@ -102,6 +102,25 @@ test('appends that find no room wait in a bounded line; past it they fail at onc
   for (const w of waiting) assert.equal(((await settled(w)) as Error).name, 'BufferExhaustedError', 'max.block.ms passed');
 });
 
+test('once a record finds the line full, later ones are refused before they are built, until the line moves', async () => {
+  // The line (1 MiB) does not divide into 100,000-byte records: 10 wait, the 11th is refused.
+  const { clock, acc, rec } = setup({ bufferMemory: 2 << 20, batchSize: 1 << 20, maxRequestSize: 1 << 20 });
+  for (let i = 0; i < 2 * 16; i++) void acc.append(rec(64 * 1024));
+  const waiting = [];
+  for (let i = 0; i < 10; i++) waiting.push(acc.append(rec(100_000)));
+  assert.equal(acc.refusing, false, 'the line still has 48,576 bytes of room');
+  assert.equal(((await settled(acc.append(rec(100_000)))) as Error).name, 'BufferExhaustedError');
+  assert.equal(acc.refusing, true, 'the next msg is refused without building its record');
+  assert.equal(((await settled(acc.append(rec(100)))) as Error).name, 'BufferExhaustedError', 'no small record jumps the full line');
+  clock.advance(100); // max.block.ms: the line empties
+  for (const w of waiting) assert.equal(((await settled(w)) as Error).name, 'BufferExhaustedError');
+  assert.equal(acc.refusing, false);
+  const again = acc.append(rec(100));
+  assert.equal(acc.blockedAppends, 1, 'a new record waits in line again');
+  clock.advance(100);
+  assert.match(((await settled(again)) as Error).message, /max blocking time/);
+});
+
 test('buffer.memory bounds the bytes held; a blocked append gets room when a record settles', async () => {
   const { clock, acc, rec } = setup({ bufferMemory: 1000, batchSize: 200 });
   const first = [];
