@@ -68,9 +68,9 @@ export class KafkajsTransport implements Transport {
     const answer = this.onCompressed && this.options.compression !== 'none'
       ? await compressionObserver.run(this.onCompressed, () => this.producer.sendBatch(request))
       : await this.producer.sendBatch(request);
-    const acked = new Map<string, { base: bigint; appendTime: number }>();
+    const acked = new Map<string, { base: string; appendTime: number }>();
     for (const a of answer) {
-      if (a.baseOffset !== undefined) acked.set(`${a.topicName}\u0000${a.partition}`, { base: BigInt(a.baseOffset), appendTime: Number(a.logAppendTime ?? -1) });
+      if (a.baseOffset !== undefined) acked.set(`${a.topicName}\u0000${a.partition}`, { base: String(a.baseOffset), appendTime: Number(a.logAppendTime ?? -1) });
     }
     // kafkajs groups a topic's messages per partition in the order given, so
     // the n-th message of a partition has offset base + n.
@@ -87,13 +87,19 @@ export class KafkajsTransport implements Transport {
         return {
           topic: b.topic,
           partition,
-          offset: ack && acks !== 0 ? (ack.base + BigInt(n)).toString() : null,
+          offset: ack && acks !== 0 ? offsetPlus(ack.base, n) : null,
           // LogAppendTime topics stamp records on the broker; otherwise ours stands.
           timestamp: ack && ack.appendTime >= 0 ? ack.appendTime : b.records[j].record.timestamp,
         };
       }),
     );
   }
+}
+
+/** base + n for an offset in decimal (offsets are int64: a Number while it is exact, a BigInt past that). */
+function offsetPlus(base: string, n: number): string {
+  const b = Number(base);
+  return Number.isSafeInteger(b + n) ? String(b + n) : (BigInt(base) + BigInt(n)).toString();
 }
 
 function noAcknowledgement(topic: string, partition: number): Error {
@@ -163,6 +169,7 @@ export class ProducerPipeline {
         maxBlockMs: options.maxBlockMs,
         deliveryTimeoutMs: options.deliveryTimeoutMs,
         maxRequestSize: options.maxRequestSize,
+        onRecordFailed: () => this.metrics.recordsFailed(1),
       },
       clock,
       () => this.sender.wake(),
@@ -274,24 +281,33 @@ export class ProducerPipeline {
 
   /** Takes one record; settles on acknowledgement or failure. */
   send(record: ProducerRecord): Promise<RecordMetadata> {
-    if (this.fatal) return Promise.reject(this.fatal);
+    return new Promise((resolve, reject) => this.submit(record, resolve, reject));
+  }
+
+  /**
+   * send() without a promise: exactly one of the two is called, once; `failed`
+   * may be called before this returns.
+   */
+  submit(record: ProducerRecord, acknowledged: (meta: RecordMetadata) => void, failed: (err: Error) => void): void {
+    if (this.fatal) {
+      this.metrics.recordsFailed(1);
+      failed(this.fatal);
+      return;
+    }
     const known = this.partitions.partitionCount(record.topic);
     const lookup = this.pipelineOptions.lookupPartitionCount;
     if (lookup && known !== undefined && record.partition !== undefined && record.partition >= known) {
       // As the Java producer does, look again before refusing a partition: the topic may have grown.
-      const p = lookup(record.topic).then(
+      lookup(record.topic).then(
         (count) => {
           this.partitions.raiseCount(record.topic, count);
-          return this.accumulator.append(record);
+          this.accumulator.appendWith(record, acknowledged, failed);
         },
-        () => this.accumulator.append(record),
+        () => this.accumulator.appendWith(record, acknowledged, failed),
       );
-      p.catch(() => this.metrics.recordsFailed(1));
-      return p;
+      return;
     }
-    const p = this.accumulator.append(record);
-    p.catch(() => this.metrics.recordsFailed(1));
-    return p;
+    this.accumulator.appendWith(record, acknowledged, failed);
   }
 
   /** The Java producer's metrics, now. */

@@ -102,7 +102,8 @@ export = function (RED: NodeAPI) {
         done(e as Error);
         return;
       }
-      pipeline.send(record).then(
+      pipeline.submit(
+        record,
         (meta) => {
           const out = msg as NodeMessageInFlow & { kafka?: unknown };
           out.kafka =
@@ -112,7 +113,7 @@ export = function (RED: NodeAPI) {
           send(out);
           done();
         },
-        (err: Error) => done(err),
+        done,
       );
     });
 
