@@ -14,7 +14,8 @@
 // Modes: throughput | lowrate | backpressure (see run.ts).
 // Diagnostics: BENCH_MEM_TRACE=1 prints RSS, heap and Buffer memory every 20 ms of the
 // measured window to stderr; BENCH_HEAP_SAMPLE=<ms> prints, after that many ms, where the
-// objects that lived past a minor GC were allocated (V8's sampling heap profiler).
+// objects that lived past a minor GC were allocated (V8's sampling heap profiler; <from>:<to> ms
+// samples a window; BENCH_HEAP_SAMPLE_DEPTH frames per stack).
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -22,7 +23,9 @@ import { performance } from 'node:perf_hooks';
 import { type ChildMessage, type PresetId, PRESETS, pct, procStatusKb, sortedFinite, startProfile } from './common';
 import { keyOf, templates, valueOf } from './records';
 
-export type Impl = 'ours' | 'suite' | 'oriolrius' | 'kafkajs';
+// 'control': a core function node that sends every measured msg to Catch, as a refusing
+// producer would, and talks to no broker: what the runtime itself spends on a flood.
+export type Impl = 'ours' | 'suite' | 'oriolrius' | 'kafkajs' | 'control';
 
 export interface ChildConfig {
   mode: 'throughput' | 'lowrate' | 'backpressure';
@@ -85,6 +88,16 @@ function flow(): Array<Record<string, unknown>> {
   ];
   const at = { x: 300, y: 100 };
   switch (cfg.impl) {
+    case 'control':
+      return [
+        ...common,
+        {
+          id: 'dut', type: 'function', z: 'tab', name: 'refuse every msg', ...at, outputs: 1, noerr: 0, initialize: '', finalize: '', libs: [],
+          func: `if (msg._seq < ${cfg.warmup}) { msg.kafka = { acknowledged: true }; return msg; }\n` +
+            "const e = new Error('refused by the control'); e.name = 'BufferExhaustedError'; node.error(e, msg); return null;",
+          wires: [['sink']],
+        },
+      ];
     case 'ours':
       return [
         ...common,
@@ -175,7 +188,7 @@ async function main(): Promise<void> {
     if (typeof seq !== 'number') return;
     const now = performance.now();
     // Our node and kafka-suite put the acknowledgement on msg.kafka; oriolrius replaces the payload.
-    if (cfg.impl === 'ours' && !(msg.kafka && msg.kafka.acknowledged)) return;
+    if ((cfg.impl === 'ours' || cfg.impl === 'control') && !(msg.kafka && msg.kafka.acknowledged)) return;
     ackLatency[seq] = now - sentAt[seq];
     status[seq] = 1;
     acked++;
@@ -217,6 +230,7 @@ async function main(): Promise<void> {
   const isReady = () => {
     switch (cfg.impl) {
       case 'ours':
+      case 'control':
         return true; // it takes msgs at once; they wait for the connection
       case 'suite':
         return !!dut.producer;
@@ -294,20 +308,23 @@ async function main(): Promise<void> {
     const post = (method: string, params?: object) =>
       new Promise<any>((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
     await post('HeapProfiler.enable');
-    await post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true });
+    // BENCH_HEAP_SAMPLE=<ms> or <from ms>:<to ms> after the push began
+    const [fromMs, toMs] = process.env.BENCH_HEAP_SAMPLE.includes(':') ? process.env.BENCH_HEAP_SAMPLE.split(':').map(Number) : [0, Number(process.env.BENCH_HEAP_SAMPLE)];
+    setTimeout(() => void post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true }), fromMs);
     setTimeout(async () => {
       const { profile } = await post('HeapProfiler.stopSampling');
       const by = new Map<string, number>();
       const walk = (n: any, stack: string[]) => {
         const here = `${n.callFrame.functionName || '(anon)'} ${String(n.callFrame.url).split('/').slice(-2).join('/')}:${n.callFrame.lineNumber}`;
         const st = [...stack, here];
-        if (n.selfSize) by.set(st.slice(-4).join(' < '), (by.get(st.slice(-4).join(' < ')) ?? 0) + n.selfSize);
+        const depth = Number(process.env.BENCH_HEAP_SAMPLE_DEPTH ?? 4);
+        if (n.selfSize) by.set(st.slice(-depth).join(' < '), (by.get(st.slice(-depth).join(' < ')) ?? 0) + n.selfSize);
         for (const c of n.children ?? []) walk(c, st);
       };
       walk(profile.head, []);
       const top = [...by].sort((a, b) => b[1] - a[1]).slice(0, 25);
       process.stderr.write('HEAPSAMPLE\n' + top.map(([k, v]) => `${(v / 2 ** 20).toFixed(1)} MB  ${k}`).join('\n') + '\n');
-    }, Number(process.env.BENCH_HEAP_SAMPLE));
+    }, toMs);
   }
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
