@@ -1,5 +1,6 @@
 // Lets kafkajs send our records in the Produce request record-batch.ts writes,
-// instead of encoding them itself. kafkajs keeps every other job: connections,
+// instead of encoding them itself; their batches are compressed on a worker
+// thread (compression-pool.ts). kafkajs keeps every other job: connections,
 // metadata, SASL/TLS, the idempotent producer's id, epoch and sequence numbers,
 // its request queue and the decoding of the answer.
 //
@@ -10,6 +11,8 @@
 // kafkajs sends for someone else sharing this kafkajs copy) is left untouched.
 
 import type { Message } from 'kafkajs';
+import { codecFor, compressionObserver } from './codecs';
+import { CompressionPool } from './compression-pool';
 import { encodeProduceRequest, type BatchRecord, type Compress } from './record-batch';
 
 /** Marks a kafkajs message built by this package (a plain property: it survives kafkajs's grouping). */
@@ -42,6 +45,8 @@ interface KafkajsProduceArgs {
 type Versioned = (args: KafkajsProduceArgs) => { request: { apiVersion: number; encode: () => Promise<unknown> } };
 
 const INSTALLED = Symbol.for('streamsafe.kafkajsProduce');
+/** the kafkajs version whose Produce request and encoder record-batch.ts matches byte for byte */
+export const TESTED_KAFKAJS = '2.2.4';
 
 function isOurs(args: KafkajsProduceArgs): boolean {
   for (const t of args.topicData) for (const p of t.partitions) for (const m of p.messages) if (!m[OUR_MESSAGE]) return false;
@@ -61,16 +66,21 @@ function toBigInt(v: unknown): bigint {
  * Wraps the Produce request of the kafkajs copy this package loads. Idempotent:
  * a second call (or a second copy of this module) finds it installed.
  */
-export function installProduceEncoder(): void {
+export function installProduceEncoder(): boolean {
   /* eslint-disable @typescript-eslint/no-require-imports */
+  // Only onto the kafkajs whose internals this was written and tested against; any
+  // other version keeps its own encoder (slower, equally correct).
+  if ((require('kafkajs/package.json') as { version: string }).version !== TESTED_KAFKAJS) return false;
   const produce = require('kafkajs/src/protocol/requests/produce') as { protocol: (o: { version: number }) => Versioned } & Record<symbol, boolean>;
-  if (produce[INSTALLED]) return;
+  if (produce[INSTALLED]) return true;
   const Encoder = require('kafkajs/src/protocol/encoder') as new (size?: number) => { buf: Buffer; offset: number };
-  const { lookupCodec } = require('kafkajs/src/protocol/message/compression') as {
-    lookupCodec(type: number): { compress(encoder: { buffer: Buffer }): Promise<Buffer> };
-  };
   /* eslint-enable @typescript-eslint/no-require-imports */
-  const compress: Compress = (type, records) => lookupCodec(type).compress({ buffer: records });
+  const pool = new CompressionPool((type, input) => codecFor(type).compress({ buffer: input }));
+  const compress: Compress = async (type, records) => {
+    const out = await pool.compress(type, records);
+    compressionObserver.getStore()?.(records.length, out.length);
+    return out;
+  };
   const original = produce.protocol;
   produce.protocol = (o: { version: number }) => {
     const build = original(o);
@@ -109,4 +119,5 @@ export function installProduceEncoder(): void {
     };
   };
   Object.defineProperty(produce, INSTALLED, { value: true });
+  return true;
 }

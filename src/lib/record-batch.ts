@@ -236,8 +236,8 @@ export async function encodeProduceRequest(body: ProduceRequestBody, compress?: 
   let size = 2 + (txn ? txn.length : 0) + 2 + 4 + 4;
   for (const t of body.topics) {
     const name = Buffer.from(t.topic, 'utf8');
-    const batches: PreparedBatch[] = [];
-    for (const p of t.partitions) batches.push(await prepare(p, body.compression, compress));
+    // Batches compress at the same time (on another thread, when the codec allows).
+    const batches = await Promise.all(t.partitions.map((p) => prepare(p, body.compression, compress)));
     size += 2 + name.length + 4;
     for (const b of batches) size += 4 + 4 + b.size;
     topics.push({ name, batches });
