@@ -497,23 +497,6 @@ function observed(codec: KafkaCodec): KafkaCodec {
   };
 }
 
-const unobserved: Record<number, KafkaCodec> = {
-  [CompressionTypes.Snappy]: snappyCodec,
-  [CompressionTypes.LZ4]: lz4Codec,
-  [CompressionTypes.ZSTD]: zstdCodec,
-};
-
-/**
- * The codec of a kafkajs compression type, without the compression observer
- * (for a caller that reports the sizes itself). gzip is kafkajs's own, known
- * once registerCodecs() has run.
- */
-export function codecFor(type: number): KafkaCodec {
-  const c = unobserved[type] ?? (type === CompressionTypes.GZIP ? (CompressionCodecs as unknown as Record<number, () => KafkaCodec>)[type]() : undefined);
-  if (!c) throw new Error(`no codec for compression type ${type}`);
-  return c;
-}
-
 /**
  * Registers snappy, lz4 and zstd into kafkajs's CompressionCodecs (gzip is
  * built in). Idempotent and safe to call from many nodes at once: all callers
@@ -524,8 +507,7 @@ export function codecFor(type: number): KafkaCodec {
 export function registerCodecs(): Promise<void> {
   registration ??= (async () => {
     const codecs = CompressionCodecs as unknown as Record<number, () => KafkaCodec>;
-    unobserved[CompressionTypes.GZIP] = codecs[CompressionTypes.GZIP]();
-    const gzip = observed(unobserved[CompressionTypes.GZIP]);
+    const gzip = observed(codecs[CompressionTypes.GZIP]());
     codecs[CompressionTypes.GZIP] = () => gzip;
     const snappy = observed(snappyCodec);
     codecs[CompressionTypes.Snappy] = () => snappy;

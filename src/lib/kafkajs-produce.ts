@@ -1,6 +1,5 @@
 // Lets kafkajs send our records in the Produce request record-batch.ts writes,
-// instead of encoding them itself; their batches are compressed on a worker
-// thread (compression-pool.ts). kafkajs keeps every other job: connections,
+// instead of encoding them itself. kafkajs keeps every other job: connections,
 // metadata, SASL/TLS, the idempotent producer's id, epoch and sequence numbers,
 // its request queue and the decoding of the answer.
 //
@@ -11,8 +10,6 @@
 // kafkajs sends for someone else sharing this kafkajs copy) is left untouched.
 
 import type { Message } from 'kafkajs';
-import { codecFor, compressionObserver } from './codecs';
-import { CompressionPool } from './compression-pool';
 import { encodeProduceRequest, type BatchRecord, type Compress } from './record-batch';
 
 /** Marks a kafkajs message built by this package (a plain property: it survives kafkajs's grouping). */
@@ -71,16 +68,15 @@ export function installProduceEncoder(): boolean {
   // Only onto the kafkajs whose internals this was written and tested against; any
   // other version keeps its own encoder (slower, equally correct).
   if ((require('kafkajs/package.json') as { version: string }).version !== TESTED_KAFKAJS) return false;
+  const { lookupCodec } = require('kafkajs/src/protocol/message/compression') as {
+    lookupCodec(type: number): { compress(encoder: { buffer: Buffer }): Promise<Buffer> };
+  };
   const produce = require('kafkajs/src/protocol/requests/produce') as { protocol: (o: { version: number }) => Versioned } & Record<symbol, boolean>;
   if (produce[INSTALLED]) return true;
   const Encoder = require('kafkajs/src/protocol/encoder') as new (size?: number) => { buf: Buffer; offset: number };
   /* eslint-enable @typescript-eslint/no-require-imports */
-  const pool = new CompressionPool((type, input) => codecFor(type).compress({ buffer: input }));
-  const compress: Compress = async (type, records) => {
-    const out = await pool.compress(type, records);
-    compressionObserver.getStore()?.(records.length, out.length);
-    return out;
-  };
+  // The codecs registered in kafkajs (codecs.ts), which report sizes to the compression observer.
+  const compress: Compress = (type, records) => lookupCodec(type).compress({ buffer: records });
   const original = produce.protocol;
   produce.protocol = (o: { version: number }) => {
     const build = original(o);
