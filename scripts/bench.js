@@ -10,10 +10,11 @@
 //   npm run bench -- --no-other-benches    the producer benchmark only
 //   npm run bench -- --only=node,raw-kafkajs --presets=safe ...   other flags go to bench/producer/run.ts
 'use strict';
-const { spawn, spawnSync } = require('child_process');
+const { spawn } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { runBuild } = require('./npm-build');
 
 const root = path.resolve(__dirname, '..');
 const argv = process.argv.slice(2);
@@ -22,17 +23,6 @@ const OWN = new Set(['--no-build', '--no-other-benches']);
 const quick = has('--quick');
 const producerArgs = argv.filter((a) => !OWN.has(a));
 const OTHER_TIMEOUT_MS = 10 * 60 * 1000;
-
-function runBuild() {
-  const npm = process.env.npm_execpath;
-  const r = npm
-    ? spawnSync(process.execPath, [npm, 'run', 'build'], { cwd: root, stdio: 'inherit' })
-    : spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) {
-    console.error(`bench.js: build failed (${r.error ? r.error.message : `exit ${r.status}`})`);
-    process.exit(r.status || 1);
-  }
-}
 
 /** Runs a bench file with tsx; resolves with its exit code and captured stdout (stderr is shown live). */
 function runBench(file, args, timeoutMs, showStdout) {
@@ -108,7 +98,7 @@ function tables(out) {
 
 async function main() {
   const started = Date.now();
-  if (!has('--no-build')) runBuild();
+  if (!has('--no-build')) runBuild('bench.js');
 
   console.error('bench.js: producer benchmark (bench/producer/run.ts)');
   const producer = await runBench(path.join('bench', 'producer', 'run.ts'), producerArgs, 40 * 60 * 1000, false);

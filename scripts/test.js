@@ -16,10 +16,11 @@
 // KAFKA_BROKERS=host:port,... uses that cluster instead of starting one (tests needing
 // broker files then skip). STREAMSAFE_KEEP_KAFKA=1 keeps the broker's temp dir.
 'use strict';
-const { spawn, spawnSync } = require('child_process');
+const { spawn } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { runBuild } = require('./npm-build');
 const readline = require('readline');
 
 const root = path.resolve(__dirname, '..');
@@ -69,18 +70,6 @@ function parseArgs(argv) {
   // The Node-RED 5 leg runs with the full suite; with named files only if asked (--node-red-5).
   if (nodeRed5 === undefined) nodeRed5 = !selected && process.env.STREAMSAFE_SKIP_NODE_RED_5 !== '1';
   return { files: selected ? files : testRoots.flatMap((d) => findTests(path.join(root, d))), flags, build, nodeRed5 };
-}
-
-function runBuild() {
-  // Through npm, as asked for; npm_execpath is set when we run under `npm test`.
-  const npm = process.env.npm_execpath;
-  const r = npm
-    ? spawnSync(process.execPath, [npm, 'run', 'build'], { cwd: root, stdio: 'inherit' })
-    : spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) {
-    console.error(`test.js: build failed (${r.error ? r.error.message : `exit ${r.status}`})`);
-    process.exit(r.status || 1);
-  }
 }
 
 /**
@@ -149,7 +138,7 @@ async function main() {
     console.log('test.js: no test files found');
     return 0;
   }
-  if (build) runBuild();
+  if (build) runBuild('test.js');
 
   let broker;
   const env = { ...process.env };
