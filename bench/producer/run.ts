@@ -163,6 +163,31 @@ async function compileJava(classpath: string): Promise<string> {
 let kafka: KafkaHandle;
 let brokerPid: number | undefined;
 
+/** CPU of the broker and of the whole machine, and wall time, between a run's window edges. */
+class MeasuredWindow {
+  private b = [NaN, NaN];
+  private s = [NaN, NaN];
+  private w = [0, 0];
+
+  start(): void {
+    this.mark(0);
+  }
+
+  end(): void {
+    this.mark(1);
+  }
+
+  private mark(i: number): void {
+    this.b[i] = brokerCpuMs();
+    this.s[i] = systemCpuMs().busy;
+    this.w[i] = performance.now();
+  }
+
+  measures(): { brokerCpuMs: number; windowMs: number; systemBusyMs: number } {
+    return { brokerCpuMs: this.b[1] - this.b[0], windowMs: this.w[1] - this.w[0], systemBusyMs: this.s[1] - this.s[0] };
+  }
+}
+
 function brokerCpuMs(): number {
   if (!brokerPid) return NaN;
   return procCpuMs(brokerPid);
@@ -270,12 +295,7 @@ function runNodeChild(file: string, config: object, timeoutMs: number, hooks: Ch
     });
     trackChild(child);
     let result: Record<string, unknown> | undefined;
-    let b0 = NaN;
-    let b1 = NaN;
-    let w0 = 0;
-    let w1 = 0;
-    let s0 = NaN;
-    let s1 = NaN;
+    const measured = new MeasuredWindow();
     let busyBefore = NaN;
     let error: string | undefined;
     const timer = setTimeout(() => {
@@ -291,13 +311,9 @@ function runNodeChild(file: string, config: object, timeoutMs: number, hooks: Ch
             child.send({ type: 'go' });
           } else if (m.type === 'window') {
             if (m.edge === 'start') {
-              b0 = brokerCpuMs();
-              s0 = systemCpuMs().busy;
-              w0 = performance.now();
+              measured.start();
             } else {
-              b1 = brokerCpuMs();
-              s1 = systemCpuMs().busy;
-              w1 = performance.now();
+              measured.end();
             }
           } else if (m.type === 'progress') {
             log(`  ${m.text}`);
@@ -322,7 +338,7 @@ function runNodeChild(file: string, config: object, timeoutMs: number, hooks: Ch
         fs.writeFileSync(profileFile.replace(/\.cpuprofile$/, '.txt'), text + '\n');
         log(`  profile of the measured window: ${profileFile}\n${text}`);
       }
-      if (result) resolve({ result, brokerCpuMs: b1 - b0, windowMs: w1 - w0, systemBusyMs: s1 - s0, busyBefore });
+      if (result) resolve({ result, ...measured.measures(), busyBefore });
       else reject(new Error(`${path.basename(file)} failed (${code ?? signal}): ${error ?? 'no result'}`));
     });
   });
@@ -352,12 +368,7 @@ async function runJava(classes: string, args: string[], timeoutMs: number): Prom
     trackChild(child);
     let out = '';
     let err = '';
-    let b0 = NaN;
-    let b1 = NaN;
-    let w0 = 0;
-    let w1 = 0;
-    let s0 = NaN;
-    let s1 = NaN;
+    const measured = new MeasuredWindow();
     let pending = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
@@ -367,13 +378,9 @@ async function runJava(classes: string, args: string[], timeoutMs: number): Prom
         const line = pending.slice(0, nl).trim();
         pending = pending.slice(nl + 1);
         if (line === 'BENCH-START') {
-          b0 = brokerCpuMs();
-          s0 = systemCpuMs().busy;
-          w0 = performance.now();
+          measured.start();
         } else if (line === 'BENCH-END') {
-          b1 = brokerCpuMs();
-          s1 = systemCpuMs().busy;
-          w1 = performance.now();
+          measured.end();
         }
       }
     });
@@ -383,7 +390,7 @@ async function runJava(classes: string, args: string[], timeoutMs: number): Prom
       clearTimeout(timer);
       const line = out.split('\n').find((l) => l.startsWith('BENCH-RESULT '));
       if (code !== 0 || !line) return reject(new Error(`JavaBench ${args[0]} exited ${code}\n${(err + out).split('\n').slice(-30).join('\n')}`));
-      resolve({ stdout: out, result: JSON.parse(line.slice('BENCH-RESULT '.length)), brokerCpuMs: b1 - b0, windowMs: w1 - w0, systemBusyMs: s1 - s0, busyBefore });
+      resolve({ stdout: out, result: JSON.parse(line.slice('BENCH-RESULT '.length)), ...measured.measures(), busyBefore });
     });
   });
 }
