@@ -1,4 +1,4 @@
-// murmur2 throughput: ours (src/lib/murmur2.ts) against kafkajs's Long-based
+// murmur2 throughput: ours (src/lib/kafka/murmur2.ts) against kafkajs's Long-based
 // Java-compatible murmur2, in keys per second.
 //
 //   node --import tsx bench/murmur2.bench.ts [--ms=1000] [--rounds=3]
@@ -8,8 +8,8 @@
 
 import { execFileSync } from 'node:child_process';
 import type { Message, PartitionMetadata } from 'kafkajs';
-import { murmur2, murmur2String } from '../src/lib/murmur2';
-import { PartitionAssigner } from '../src/lib/partition-assigner';
+import { murmur2, murmur2String } from '../src/lib/kafka/murmur2';
+import { PartitionAssigner } from '../src/lib/kafka/producer/partitioner';
 
 type Impl = 'ours' | 'kafkajs';
 type Input = 'str16' | 'str100' | 'kor16' | 'buf16' | 'buf100' | 'part16';

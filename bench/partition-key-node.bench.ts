@@ -19,7 +19,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { keyToBytes, partitionForKey } from '../src/lib/murmur2';
+import { keyToBytes, partitionForKey } from '../src/lib/kafka/murmur2';
 
 const root = path.resolve(__dirname, '..');
 

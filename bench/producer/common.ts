@@ -11,7 +11,7 @@ export interface Preset {
   compression: 'none' | 'lz4';
 }
 
-/** The node's presets (src/lib/producer-config.ts PRESETS): acks all, idempotence, retries max, 5 in flight, plus: */
+/** The node's presets (src/lib/kafka/producer/config.ts PRESETS): acks all, idempotence, retries max, 5 in flight, plus: */
 export const PRESETS: Record<PresetId, Preset> = {
   safe: { id: 'safe', label: 'Safe', lingerMs: 5, batchSize: 16384, compression: 'none' },
   throughput: { id: 'throughput', label: 'High throughput', lingerMs: 20, batchSize: 32768, compression: 'lz4' },

@@ -34,7 +34,7 @@ const waitParent = (type: string) =>
     process.on('message', on);
   });
 
-// The node's record size estimate (src/lib/record.ts): 21 bytes of overhead + key + value.
+// The node's record size estimate (src/lib/kafka/record.ts): 21 bytes of overhead + key + value.
 const RECORD_OVERHEAD = 21;
 
 async function main(): Promise<void> {

@@ -1,4 +1,4 @@
-// Cross-checks src/lib/codecs.ts against the Java client itself
+// Cross-checks src/lib/kafka/codecs against the Java client itself
 // (test/support/java/CodecCheck.java, kafka-clients 4.3.1's
 // Compression.wrapForOutput / wrapForInput for a v2 batch, i.e. lz4-java,
 // snappy-java, zstd-jni and java.util.zip as the producer, broker and
@@ -20,7 +20,7 @@ import { promisify } from 'node:util';
 import { CompressionCodecs } from 'kafkajs';
 import { kafkaClasspath } from '../support/kafka/classpath';
 import { compileJava } from '../support/kafka/java';
-import { compressionType, registerCodecs, type CompressionName, type KafkaCodec } from '../../src/lib/codecs';
+import { compressionType, registerCodecs, type CompressionName, type KafkaCodec } from '../../src/lib/kafka/codecs';
 import { randomBytes, wordSoup } from '../support/payloads';
 
 const run = promisify(execFile);

@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readTopic } from '../support/node-red';
-import { partitionForKey } from '../../src/lib/murmur2';
+import { partitionForKey } from '../../src/lib/kafka/murmur2';
 
 const root = path.resolve(__dirname, '..', '..');
 

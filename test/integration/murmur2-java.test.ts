@@ -1,4 +1,4 @@
-// Cross-checks src/lib/murmur2.ts against the Java Kafka client itself: a few
+// Cross-checks src/lib/kafka/murmur2.ts against the Java Kafka client itself: a few
 // hundred thousand deterministic keys go to test/support/java/Murmur2Check.java,
 // which answers Utils.murmur2, Utils.toPositive and
 // BuiltInPartitioner.partitionForKey(key, n) for n = 1..100 for each; every
@@ -20,8 +20,8 @@ import {
   partitionForKey,
   partitionForStringKey,
   toPositive,
-} from '../../src/lib/murmur2';
-import { PartitionAssigner } from '../../src/lib/partition-assigner';
+} from '../../src/lib/kafka/murmur2';
+import { PartitionAssigner } from '../../src/lib/kafka/producer/partitioner';
 import type { PartitionMetadata } from 'kafkajs';
 
 const run = promisify(execFile);

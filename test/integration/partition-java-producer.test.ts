@@ -21,7 +21,7 @@ import { getTestKafka, type TestKafka } from '../support/kafka';
 import { kafkaClasspath } from '../support/kafka/classpath';
 import { compileJava } from '../support/kafka/java';
 import { brokerNode, catchNode, collect, createTopic, getNode, helper, kafkaClient, partitionKeyNode, producerNode, readTopic, uniqueTopic, unloadFlow } from '../support/node-red';
-import { keyToBytes, partitionForKey } from '../../src/lib/murmur2';
+import { keyToBytes, partitionForKey } from '../../src/lib/kafka/murmur2';
 
 const run = promisify(execFile);
 const SOURCE = path.join(__dirname, '..', 'support', 'java', 'PartitionProducer.java');

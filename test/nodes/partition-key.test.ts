@@ -5,8 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { getTestKafka, type TestKafka } from '../support/kafka';
 import { brokerNode, catchNode, collect, createTopic, getNode, helper, kafkaClient, partitionKeyNode, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
-import { keyToBytes, murmur2, partitionForKey, toPositive } from '../../src/lib/murmur2';
-import { TopicMetadataCache, UnknownTopicError } from '../../src/lib/topic-metadata';
+import { keyToBytes, murmur2, partitionForKey, toPositive } from '../../src/lib/kafka/murmur2';
+import { TopicMetadataCache, UnknownTopicError } from '../../src/lib/kafka/topic-metadata';
 
 // ---------------------------------------------------------------------------
 // The node from dist/, with RED._ reading its en-US catalog (as the real runtime does).

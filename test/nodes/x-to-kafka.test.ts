@@ -8,7 +8,7 @@ import { getTestKafka, type TestKafka } from '../support/kafka';
 import { startXEmulator, type XEmulator } from '../support/x-emulator';
 import { brokerNode, collect, createTopic, producerNode, readTopic, uniqueTopic, unloadFlow } from '../support/node-red';
 import { loadXFlow, partitionKeyNode, sleep, statusTexts, until, xFlow } from '../support/x-nodes';
-import { keyToBytes, partitionForKey } from '../../src/lib/murmur2';
+import { keyToBytes, partitionForKey } from '../../src/lib/kafka/murmur2';
 
 const PARTITIONS = 6;
 let kafka: TestKafka;

@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig, type KafkaMessage } from 'kafkajs';
-import { registerCodecs } from '../../src/lib/codecs';
+import { registerCodecs } from '../../src/lib/kafka/codecs';
 
 // STREAMSAFE_NODE_RED_DIR points at another Node-RED install (the Node-RED 5 leg of npm test).
 const redDir = process.env.STREAMSAFE_NODE_RED_DIR;

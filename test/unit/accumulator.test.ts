@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RecordAccumulator, type AccumulatorOptions } from '../../src/lib/accumulator';
-import { ManualClock } from '../../src/lib/clock';
-import { toProducerRecord } from '../../src/lib/record';
-import { PartitionAssigner } from '../../src/lib/partition-assigner';
-import { partitionForKey } from '../../src/lib/murmur2';
+import { RecordAccumulator, type AccumulatorOptions } from '../../src/lib/kafka/producer/accumulator';
+import { ManualClock } from '../../src/lib/common/clock';
+import { toProducerRecord } from '../../src/lib/kafka/record';
+import { PartitionAssigner } from '../../src/lib/kafka/producer/partitioner';
+import { partitionForKey } from '../../src/lib/kafka/murmur2';
 import type { PartitionMetadata } from 'kafkajs';
 
 const partitionsMeta = (n: number): PartitionMetadata[] =>

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { exponentialBackoff, linearBackoff } from '../../src/lib/backoff';
+import { exponentialBackoff, linearBackoff } from '../../src/lib/common/backoff';
 
 test('exponential doubles up to the max', () => {
   const b = exponentialBackoff({ initialMs: 100, maxMs: 1000 });

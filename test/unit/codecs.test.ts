@@ -16,7 +16,7 @@ import {
   zstdFrames,
   type CompressionName,
   type KafkaCodec,
-} from '../../src/lib/codecs';
+} from '../../src/lib/kafka/codecs';
 
 // kafkajs internals, to run the codecs exactly where the producer and the
 // consumer call them: inside a v2 record batch.

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 // kafkajs's own error classes, as its producer throws them.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const kerr = require('kafkajs/src/errors');
-import { describeError, isAuthenticationError, isConnectionError, isRetriable } from '../../src/lib/errors';
+import { describeError, isAuthenticationError, isConnectionError, isRetriable } from '../../src/lib/kafka/errors';
 
 test('a connection failure stays retriable however kafkajs wraps it', () => {
   const conn = new kerr.KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9');

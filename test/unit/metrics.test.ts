@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../src/lib/clock';
-import { metricsSummary, ProducerMetrics } from '../../src/lib/metrics';
+import { ManualClock } from '../../src/lib/common/clock';
+import { metricsSummary, ProducerMetrics } from '../../src/lib/kafka/producer/metrics';
 
 test('rates are per second over the window; averages and maxima over it too', () => {
   const clock = new ManualClock();

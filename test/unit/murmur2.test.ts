@@ -8,7 +8,7 @@ import {
   partitionForKey,
   partitionForStringKey,
   toPositive,
-} from '../../src/lib/murmur2';
+} from '../../src/lib/kafka/murmur2';
 
 const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
 

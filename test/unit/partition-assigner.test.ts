@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PartitionMetadata } from 'kafkajs';
-import { PartitionAssigner } from '../../src/lib/partition-assigner';
-import { partitionForKey } from '../../src/lib/murmur2';
+import { PartitionAssigner } from '../../src/lib/kafka/producer/partitioner';
+import { partitionForKey } from '../../src/lib/kafka/murmur2';
 
 /** Fake metadata: partition ids 0..n-1; `down` lists partitions without a leader. */
 function metadata(n: number, down: number[] = []): PartitionMetadata[] {

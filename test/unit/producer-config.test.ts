@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   defaultProducerOptions, JAVA_DEFAULTS, kafkajsRetries, MAX_RETRIES, parseProducerOptions, PRESETS,
   producerOptionsFrom, ProducerConfigError, validateProducerOptions,
-} from '../../src/lib/producer-config';
+} from '../../src/lib/kafka/producer/config';
 
 test('defaults follow the Java client and the Safe preset', () => {
   const d = defaultProducerOptions();

@@ -5,9 +5,9 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { CompressionTypes } from 'kafkajs';
-import { BATCH_OVERHEAD, crc32c, encodeProduceRequest, type BatchRecord, type ProduceRequestBody } from '../../src/lib/record-batch';
-import { installProduceEncoder, ourMessage } from '../../src/lib/kafkajs-produce';
-import { registerCodecs } from '../../src/lib/codecs';
+import { BATCH_OVERHEAD, crc32c, encodeProduceRequest, type BatchRecord, type ProduceRequestBody } from '../../src/lib/kafka/protocol/record-batch';
+import { installProduceEncoder, ourMessage } from '../../src/lib/kafka/protocol/kafkajs-produce';
+import { registerCodecs } from '../../src/lib/kafka/codecs';
 import { randomBytes, wordSoup } from '../support/payloads';
 
 /* eslint-disable @typescript-eslint/no-require-imports */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RecordError, toProducerRecord, topicNameProblem } from '../../src/lib/record';
+import { RecordError, toProducerRecord, topicNameProblem } from '../../src/lib/kafka/record';
 
 const NOW = 1_700_000_000_000;
 

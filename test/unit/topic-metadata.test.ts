@@ -4,7 +4,7 @@
 // test/nodes/partition-key.test.ts.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { TopicMetadataCache, TopicMetadataError, UnknownTopicError, type MetadataAdmin } from '../../src/lib/topic-metadata';
+import { TopicMetadataCache, TopicMetadataError, UnknownTopicError, type MetadataAdmin } from '../../src/lib/kafka/topic-metadata';
 
 /** An admin whose answers the test sets, one pending promise per request. */
 class ScriptedAdmin implements MetadataAdmin {

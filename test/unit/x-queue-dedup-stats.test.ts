@@ -1,7 +1,7 @@
 // The bounded queue, the de-duplication window and the statistics of the X source.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../src/lib/clock';
+import { ManualClock } from '../../src/lib/common/clock';
 import { BoundedQueue } from '../../src/lib/x/bounded-queue';
 import { IdWindow } from '../../src/lib/x/dedup';
 import { compactNumber, XStats } from '../../src/lib/x/stats';

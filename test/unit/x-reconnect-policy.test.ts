@@ -1,7 +1,7 @@
 // X's reconnect rules, on a manual clock.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../src/lib/clock';
+import { ManualClock } from '../../src/lib/common/clock';
 import { ReconnectPolicy, X_RECONNECT_DEFAULTS } from '../../src/lib/x/reconnect-policy';
 
 describe('ReconnectPolicy (X defaults)', () => {

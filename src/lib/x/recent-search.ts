@@ -3,7 +3,7 @@
 // first poll), its meta.newest_id becomes the next cursor, and next_token pages follow. The
 // cursor is committed (to the node's context) only once the poll's posts have reached the
 // flow, so a restart neither skips nor re-emits posts.
-import { systemClock, type Clock } from '../clock';
+import { systemClock, type Clock } from '../common/clock';
 import { ReconnectPolicy, type ReconnectDecision } from './reconnect-policy';
 import type { RestClient } from './rules-sync';
 import type { StreamPost } from './stream-client';

@@ -7,8 +7,8 @@
 //   - 401 / 403 are not retried at all (the caller stops).
 // Every count starts over once a connection is established. The delays come from the one
 // backoff implementation in ../backoff.
-import { exponentialBackoff, linearBackoff, type BackoffPolicy } from '../backoff';
-import { systemClock, type Clock } from '../clock';
+import { exponentialBackoff, linearBackoff, type BackoffPolicy } from '../common/backoff';
+import { systemClock, type Clock } from '../common/clock';
 
 export type FailureKind = 'dropped' | 'network' | 'http' | 'rateLimited';
 

@@ -1,6 +1,6 @@
 // hbc-like statistics of one X source: posts, connects, disconnects, reconnect attempts, drops,
 // and a posts/s rate over the last few seconds.
-import { systemClock, type Clock } from '../clock';
+import { systemClock, type Clock } from '../common/clock';
 
 export type SourceState = 'idle' | 'syncing' | 'connecting' | 'connected' | 'waiting' | 'polling' | 'stopped' | 'closed';
 

@@ -4,7 +4,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as zlib from 'node:zlib';
-import { systemClock, type Clock } from '../clock';
+import { systemClock, type Clock } from '../common/clock';
 import { LineFramer, type FrameEvent } from './framing';
 import { ReconnectPolicy, type FailureKind, type ReconnectDecision } from './reconnect-policy';
 import { XApiError, XNetworkError } from './x-client';

@@ -2,7 +2,7 @@
 // search polling, feeding a bounded queue that a drain loop empties into the flow; optional
 // de-duplication by post id; hbc-like statistics. No Node-RED in here: the node passes
 // callbacks for messages and events.
-import { systemClock, type Clock } from '../clock';
+import { systemClock, type Clock } from '../common/clock';
 import { BoundedQueue } from './bounded-queue';
 import { IdWindow } from './dedup';
 import { RecentSearchPoller, type CursorStore, type SearchCursor } from './recent-search';

@@ -2,8 +2,8 @@
 import type { Kafka } from 'kafkajs';
 import type { Node, NodeDef } from 'node-red';
 import type { ConnectionOptions } from 'node:tls';
-import type { SaslMechanism } from '../../lib/kafka-client';
-import type { TopicMetadataCache } from '../../lib/topic-metadata';
+import type { SaslMechanism } from '../../lib/kafka/client-config';
+import type { TopicMetadataCache } from '../../lib/kafka/topic-metadata';
 
 export interface KafkaBrokerDef extends NodeDef {
   brokers: string;

@@ -3,8 +3,8 @@
 import type { Node, NodeAPI } from 'node-red';
 import { Kafka } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
-import { kafkaConfig, parseBrokerList, SASL_MECHANISMS, type BrokerSettings, type SaslMechanism } from '../../lib/kafka-client';
-import { TopicMetadataCache } from '../../lib/topic-metadata';
+import { kafkaConfig, parseBrokerList, SASL_MECHANISMS, type BrokerSettings, type SaslMechanism } from '../../lib/kafka/client-config';
+import { TopicMetadataCache } from '../../lib/kafka/topic-metadata';
 import type { KafkaBrokerDef, KafkaBrokerNode, TlsConfigNode } from './broker-node';
 
 function ms(value: unknown, fallback: number): number {

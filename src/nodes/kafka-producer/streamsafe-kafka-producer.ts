@@ -1,10 +1,10 @@
 // Kafka producer node (sink): msg → record → accumulator → broker; the msg goes
 // on with msg.kafka once acknowledged, or fails to Catch with the Kafka error.
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { ProducerPipeline, type ConnectionState } from '../../lib/kafka-producer';
-import { metricsSummary } from '../../lib/metrics';
-import { producerOptionsFrom, type ProducerOptions } from '../../lib/producer-config';
-import { toProducerRecord, type RecordInput } from '../../lib/record';
+import { ProducerPipeline, type ConnectionState } from '../../lib/kafka/producer/producer';
+import { metricsSummary } from '../../lib/kafka/producer/metrics';
+import { producerOptionsFrom, type ProducerOptions } from '../../lib/kafka/producer/config';
+import { toProducerRecord, type RecordInput } from '../../lib/kafka/record';
 import type { KafkaBrokerNode } from '../kafka-broker/broker-node';
 
 interface KafkaProducerDef extends NodeDef, Record<string, unknown> {

@@ -3,9 +3,9 @@
 // and writes it to msg.partition, with the key in msg.key, so that a flow can
 // route or tag by partition and the producer node sends exactly there.
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { murmur2, murmur2String, toPositive } from '../../lib/murmur2';
-import { topicNameProblem } from '../../lib/record';
-import { DEFAULT_METADATA_MAX_AGE_MS, type TopicMetadataCache } from '../../lib/topic-metadata';
+import { murmur2, murmur2String, toPositive } from '../../lib/kafka/murmur2';
+import { topicNameProblem } from '../../lib/kafka/record';
+import { DEFAULT_METADATA_MAX_AGE_MS, type TopicMetadataCache } from '../../lib/kafka/topic-metadata';
 import type { KafkaBrokerNode } from '../kafka-broker/broker-node';
 
 interface PartitionKeyDef extends NodeDef {

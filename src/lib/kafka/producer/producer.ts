@@ -5,15 +5,15 @@
 
 import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import { RecordAccumulator, type PendingRecord, type RecordMetadata } from './accumulator';
-import { exponentialBackoff } from './backoff';
-import { systemClock, type Clock } from './clock';
-import { compressionObserver, compressionType, registerCodecs } from './codecs';
-import { installProduceEncoder, ourMessage } from './kafkajs-produce';
-import { bufferExhaustedNoStack, describeError, isAuthenticationError } from './errors';
+import { exponentialBackoff } from '../../common/backoff';
+import { systemClock, type Clock } from '../../common/clock';
+import { compressionObserver, compressionType, registerCodecs } from '../codecs';
+import { installProduceEncoder, ourMessage } from '../protocol/kafkajs-produce';
+import { bufferExhaustedNoStack, describeError, isAuthenticationError } from '../errors';
 import { ProducerMetrics, type ProducerMetricsSnapshot } from './metrics';
-import { PartitionAssigner } from './partition-assigner';
-import { acksNumber, kafkajsRetries, type ProducerOptions } from './producer-config';
-import type { ProducerRecord } from './record';
+import { PartitionAssigner } from './partitioner';
+import { acksNumber, kafkajsRetries, type ProducerOptions } from './config';
+import type { ProducerRecord } from '../record';
 import { Sender, type OutgoingBatch, type Transport } from './sender';
 
 export type ConnectionState = 'connecting' | 'connected' | 'disconnected' | 'error' | 'closed';

@@ -6,10 +6,10 @@
 // to max.block.ms. It keeps no timers of its own except for those waits: the
 // sender asks it what is ready and when to look again.
 
-import type { Clock } from './clock';
-import { bufferExhausted, deliveryTimeout, producerClosed, recordTooLarge } from './errors';
-import type { PartitionAssigner } from './partition-assigner';
-import type { ProducerRecord } from './record';
+import type { Clock } from '../../common/clock';
+import { bufferExhausted, deliveryTimeout, producerClosed, recordTooLarge } from '../errors';
+import type { PartitionAssigner } from './partitioner';
+import type { ProducerRecord } from '../record';
 
 export interface RecordMetadata {
   topic: string;

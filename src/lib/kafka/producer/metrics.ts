@@ -1,7 +1,7 @@
 // Producer metrics with the Java producer's names and meaning, over a sliding
 // window (the Java client keeps two 30 s samples; so do we by default).
 
-import type { Clock } from './clock';
+import type { Clock } from '../../common/clock';
 
 class SampledStat {
   private samples: Array<{ start: number; count: number; sum: number; max: number }> = [];

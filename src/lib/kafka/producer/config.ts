@@ -3,7 +3,7 @@
 // turns that into numbers and booleans, validateProducerOptions refuses what
 // the Java client's ProducerConfig would refuse.
 
-import { COMPRESSION_NAMES as COMPRESSIONS, type CompressionName } from './codecs';
+import { COMPRESSION_NAMES as COMPRESSIONS, type CompressionName } from '../codecs';
 
 export type AcksSetting = 'all' | '1' | '0';
 

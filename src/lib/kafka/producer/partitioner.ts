@@ -11,8 +11,8 @@
 // them with the same rules.
 
 import type { ICustomPartitioner, PartitionMetadata } from 'kafkajs';
-import { murmur2, toPositive } from './murmur2';
-import { RecordError } from './record';
+import { murmur2, toPositive } from '../murmur2';
+import { RecordError } from '../record';
 
 interface TopicPartitions {
   count: number;

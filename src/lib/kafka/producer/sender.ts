@@ -6,9 +6,9 @@
 
 import type { Batch, PendingRecord, RecordAccumulator, RecordMetadata } from './accumulator';
 import { timeoutError } from './accumulator';
-import { exponentialBackoff, type BackoffPolicy } from './backoff';
-import type { Clock } from './clock';
-import { isConnectionError, isRetriable, producerClosed, rootCause } from './errors';
+import { exponentialBackoff, type BackoffPolicy } from '../../common/backoff';
+import type { Clock } from '../../common/clock';
+import { isConnectionError, isRetriable, producerClosed, rootCause } from '../errors';
 
 /** One send of several batches; the records of each batch are those not yet settled. */
 export interface OutgoingBatch {
