@@ -1,5 +1,7 @@
 // Proves the Kafka test support itself: real brokers start, serve kafkajs, can be
-// killed and restarted, speak SASL_SSL/SCRAM, and DumpLogSegments output is parsed.
+// killed and restarted, speak SASL_SSL/SCRAM, DumpLogSegments output is parsed, a 5-node
+// cluster with 3 controllers keeps its quorum through broker kills, and Kafka's own
+// ConsoleConsumer reads back exactly what was written.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -10,10 +12,18 @@ import {
   parseDumpLogSegments,
   getTestKafka,
   javaRun,
+  activeController,
+  describeQuorum,
+  parseQuorumStatus,
+  consoleConsume,
+  parseConsoleOutput,
+  CONSOLE_NULL,
   NO_BROKER_LOGS_REASON,
+  type ConsoleRecord,
   type KafkaHandle,
   type SaslSslKafkaHandle,
 } from '../support/kafka';
+import { auditDelivery, auditValue, type AckedRecord, type FailedRecord } from '../support/delivery-audit';
 
 const uniq = (prefix: string): string => `${prefix}-${process.pid}-${Date.now().toString(36)}`;
 
@@ -301,5 +311,207 @@ describe('sasl-ssl broker', { timeout: 180_000 }, () => {
     const admin = kafka.admin();
     await assert.rejects(admin.connect(), /certificate/i);
     await admin.disconnect().catch(() => {});
+  });
+});
+
+test('parseConsoleOutput: null vs "null" vs empty, and data that breaks the format fails loudly', () => {
+  const rec = (p: number, o: number, k: string, v: string): string => `Partition:${p}\u001fOffset:${o}\u001f${k}\u001f${v}\u001e\n`;
+  assert.deepEqual(parseConsoleOutput(''), []);
+  assert.deepEqual(parseConsoleOutput(rec(0, 0, CONSOLE_NULL, 'a\nb') + rec(2, 12345678901, 'null', '') + rec(1, 3, '', CONSOLE_NULL)), [
+    { partition: 0, offset: '0', key: null, value: 'a\nb' },
+    { partition: 2, offset: '12345678901', key: 'null', value: '' },
+    { partition: 1, offset: '3', key: '', value: null },
+  ]);
+  assert.throws(() => parseConsoleOutput(rec(0, 0, 'k', 'v\u001fw')), /does not parse/);
+  assert.throws(() => parseConsoleOutput(rec(0, 0, 'k', 'v').slice(0, -1)), /whole record/);
+  assert.throws(() => parseConsoleOutput('Processed a total of 1 messages\n' + rec(0, 0, 'k', 'v')), /does not parse/);
+});
+
+test('parseQuorumStatus reads MetadataQuorumCommand describe --status (Kafka 4.3 output)', () => {
+  const out = [
+    'ClusterId:              Z6knUonN7IGsytk12ETRgw',
+    'LeaderId:               2',
+    'LeaderEpoch:            3',
+    'HighWatermark:          66',
+    'MaxFollowerLag:         0',
+    'MaxFollowerLagTimeMs:   0',
+    'CurrentVoters:          [{"id": 1, "endpoints": ["CONTROLLER://127.0.0.1:45385"]}, {"id": 3, "endpoints": ["CONTROLLER://127.0.0.1:38775"]}, {"id": 2, "endpoints": ["CONTROLLER://127.0.0.1:44253"]}]',
+    'CurrentObservers:       [{"id": 5}, {"id": 4}]',
+    '',
+  ].join('\n');
+  assert.deepEqual(parseQuorumStatus(out), { leaderId: 2, leaderEpoch: 3, highWatermark: 66, voters: [1, 2, 3], observers: [4, 5] });
+  assert.throws(() => parseQuorumStatus(out.replace(/^LeaderId:.*$/m, '')), /no LeaderId/);
+});
+
+/** `type` of a kafkajs error and of every error it wraps (retries wrap the broker's error). */
+function errorTypes(err: unknown): string[] {
+  const types: string[] = [];
+  for (let e = err as { type?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.type) types.push(e.type);
+  }
+  return types;
+}
+
+const byPosition = (a: ConsoleRecord, b: ConsoleRecord): number => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset));
+
+describe('cluster of 5 with 3 controllers', { timeout: 420_000 }, () => {
+  const cluster = lazyKafka(() => startKafka({ mode: 'cluster', name: 'c5', brokerCount: 5, controllerCount: 3 }));
+  after(() => cluster.stop());
+
+  test('3 voters and 2 broker-only observers; activeController follows a SIGKILLed leader', async () => {
+    const k = await cluster.get();
+    assert.deepEqual(k.controllers, [0, 1, 2]);
+    assert.equal(k.controllerAddresses.length, 3);
+    const before = await describeQuorum(k);
+    assert.deepEqual(before.voters, [1, 2, 3]);
+    assert.deepEqual(before.observers, [4, 5], 'nodes 4 and 5 are brokers only');
+
+    const first = await activeController(k);
+    assert.ok(k.controllers.includes(first), `active controller ${first} is a voter`);
+    await k.killBroker(first);
+    const second = await activeController(k);
+    assert.notEqual(second, first);
+    assert.ok(k.controllers.includes(second), `new active controller ${second} is a voter`);
+    const afterKill = await describeQuorum(k);
+    assert.equal(afterKill.leaderId, k.nodeIds[second]);
+    assert.ok(afterKill.leaderEpoch > before.leaderEpoch, `a new election: epoch ${before.leaderEpoch} -> ${afterKill.leaderEpoch}`);
+
+    // 2 of 3 voters still commit metadata: a new topic gets leaders.
+    const live = k.brokers.filter((_, i) => i !== first);
+    const admin = client(live).admin();
+    await admin.connect();
+    try {
+      assert.ok(await admin.createTopics({ topics: [{ topic: uniq('quorum'), numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true }));
+    } finally {
+      await admin.disconnect();
+    }
+    await k.startBroker(first);
+  });
+
+  test('consoleConsume reads back exactly what was written: null key, empty key and value, tombstone', async () => {
+    const k = await cluster.get();
+    const kafka = client(k.brokers);
+    const topic = uniq('console');
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true });
+    await admin.disconnect();
+    const messages = [
+      { partition: 0, key: null, value: 'null key' },
+      { partition: 0, key: '', value: 'empty key' },
+      { partition: 0, key: 'empty value', value: '' },
+      { partition: 1, key: 'tombstone', value: null },
+      { partition: 1, key: 'null', value: 'null' }, // the text, not a null
+      { partition: 1, key: 'lines', value: 'one\ntwo\r\n\tthree' },
+      { partition: 2, key: '한국어', value: '값 ✓ 🎉' },
+      { partition: 2, key: 'k', value: 'k' },
+    ];
+    const producer = kafka.producer();
+    await producer.connect();
+    const acks = await producer.send({ topic, acks: -1, messages });
+    await producer.disconnect();
+    const base = new Map(acks.map((a) => [a.partition, BigInt(a.baseOffset!)]));
+    const seen = new Map<number, bigint>();
+    const expected: ConsoleRecord[] = messages.map((m) => {
+      const i = seen.get(m.partition) ?? 0n;
+      seen.set(m.partition, i + 1n);
+      return { partition: m.partition, offset: String(base.get(m.partition)! + i), key: m.key, value: m.value };
+    });
+
+    // Ends on the count: the 60 s idle limit would outlast the 45 s kill timer.
+    const counted = await consoleConsume(k.brokers, topic, { expected: messages.length, idleMs: 60_000, timeoutMs: 45_000 });
+    assert.deepEqual([...counted].sort(byPosition), expected);
+    // 'all' finds the count itself from the end offsets.
+    const all = await consoleConsume(k.brokers, topic, { expected: 'all', idleMs: 60_000, timeoutMs: 45_000 });
+    assert.deepEqual([...all].sort(byPosition), expected);
+    // Without a count it stops when idle.
+    const idle = await consoleConsume(k.brokers, topic, { idleMs: 3000 });
+    assert.deepEqual([...idle].sort(byPosition), expected);
+  });
+
+  test('2 broker-only nodes killed: partitions keeping 2 in-sync replicas write, the one left with 1 answers NOT_ENOUGH_REPLICAS', async () => {
+    const k = await cluster.get();
+    const [n4, n5] = [3, 4]; // indexes of node ids 4 and 5, the broker-only nodes
+    assert.deepEqual([n4, n5].map((i) => k.controllers.includes(i)), [false, false]);
+    const topic = uniq('isr');
+    const controllersOnly = client(k.controllers.map((i) => k.brokers[i]));
+    const admin = controllersOnly.admin();
+    await admin.connect();
+    const acked: AckedRecord[] = [];
+    const failed: FailedRecord[] = [];
+    const seq = [0, 0, 0];
+    const send = async (partition: number, retries = 5): Promise<void> => {
+      const stream = `p${partition}`;
+      const value = auditValue(stream, seq[partition]++);
+      const producer = controllersOnly.producer({ retry: { retries, initialRetryTime: 100, maxRetryTime: 1000 } });
+      await producer.connect();
+      try {
+        const [meta] = await producer.send({ topic, acks: -1, messages: [{ partition, key: stream, value }] });
+        acked.push({ value, key: stream, partition: meta.partition, offset: meta.baseOffset });
+      } catch (error) {
+        failed.push({ value, key: stream, error });
+        throw error;
+      } finally {
+        await producer.disconnect();
+      }
+    };
+    const partitions = async (): Promise<Array<{ partitionId: number; leader: number; isr: number[] }>> =>
+      (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions
+        .map((p) => ({ partitionId: p.partitionId, leader: p.leader, isr: [...p.isr].sort((a, b) => a - b) }))
+        .sort((a, b) => a.partitionId - b.partitionId);
+    try {
+      await admin.createTopics({
+        topics: [
+          {
+            topic,
+            // Replicas by node id; the first is the preferred leader.
+            replicaAssignment: [
+              { partition: 0, replicas: [4, 5, 1] }, // loses 2 of 3: ISR [1] < min ISR 2
+              { partition: 1, replicas: [1, 2, 3] }, // untouched
+              { partition: 2, replicas: [4, 1, 2] }, // loses its leader, keeps ISR [1, 2]
+            ],
+            configEntries: [{ name: 'min.insync.replicas', value: '2' }],
+          },
+        ],
+        waitForLeaders: true,
+      });
+      for (const p of [0, 1, 2]) await send(p);
+
+      await Promise.all([k.killBroker(n4), k.killBroker(n5)]);
+      // The controller fences them after broker.session.timeout.ms (3 s) and shrinks the ISRs.
+      const shrunk = await waitFor('ISRs without nodes 4 and 5', async () => {
+        const ps = await partitions();
+        return ps.every((p) => !p.isr.includes(4) && !p.isr.includes(5)) ? ps : undefined;
+      }, 30_000);
+      assert.deepEqual(shrunk, [
+        { partitionId: 0, leader: 1, isr: [1] },
+        { partitionId: 1, leader: 1, isr: [1, 2, 3] },
+        { partitionId: 2, leader: 1, isr: [1, 2] },
+      ]);
+      assert.deepEqual((await describeQuorum(k)).voters, [1, 2, 3], 'the quorum answers');
+
+      await send(1);
+      await send(2);
+      await assert.rejects(send(0, 2), (err: Error) => {
+        assert.ok(errorTypes(err).includes('NOT_ENOUGH_REPLICAS'), `${err.name}: ${err.message} [${errorTypes(err)}]`);
+        return true;
+      });
+      await send(1); // the others go on after the refusal
+
+      await Promise.all([k.startBroker(n4), k.startBroker(n5)]);
+      await waitFor('nodes 4 and 5 back in every ISR', async () => {
+        const ps = await partitions();
+        return ps.every((p) => p.isr.length === 3) ? ps : undefined;
+      }, 90_000);
+      await send(0);
+    } finally {
+      await admin.disconnect();
+    }
+
+    // Read back independently: everything acknowledged is there once, in order; the refused record is not.
+    const stored = await consoleConsume(k.brokers, topic, { expected: 'all', idleMs: 30_000, timeoutMs: 60_000 });
+    const audit = auditDelivery({ acked, failed }, stored);
+    assert.equal(audit.ok, true, audit.summary);
+    assert.deepEqual([audit.counts.acked, audit.counts.failed, audit.counts.stored], [7, 1, 7], audit.summary);
   });
 });

@@ -1,5 +1,6 @@
-// Starts real Apache Kafka (KRaft) brokers for the tests: one JVM per node, each a
-// combined broker+controller, all on 127.0.0.1, under a fresh temp dir removed on stop.
+// Starts real Apache Kafka (KRaft) brokers for the tests: one JVM per node, all on
+// 127.0.0.1, under a fresh temp dir removed on stop. Every node is a broker; the first
+// `controllerCount` nodes (all by default) are also KRaft controllers.
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -22,6 +23,12 @@ export interface StartKafkaOptions {
   name?: string;
   /** Nodes in 'cluster' mode (default 3). */
   brokerCount?: number;
+  /**
+   * How many nodes are also KRaft controllers (default: all of them). Nodes 0..n-1 are
+   * broker+controller, the others broker only; e.g. 5 brokers with 3 controllers survive
+   * the loss of 2 broker-only nodes (or 1 controller + 1 broker-only) with the quorum alive.
+   */
+  controllerCount?: number;
   /** How long to wait for a node to serve (default 90 s; 2 busy cores can be slow). */
   startTimeoutMs?: number;
   /** Extra JVM flags for the brokers. */
@@ -35,6 +42,10 @@ export interface KafkaHandle {
   /** 'host:port' of each node's PLAINTEXT listener, index i = broker i = node id i + 1. */
   brokers: string[];
   nodeIds: number[];
+  /** Indexes (into brokers) of the nodes in the KRaft controller quorum: 0..controllerCount-1. */
+  controllers: number[];
+  /** 'host:port' of each controller's CONTROLLER listener, in the order of `controllers`. */
+  controllerAddresses: string[];
   /** Data dir (log.dirs) of each broker, for DumpLogSegments. */
   logDirs: string[];
   /** The broker log: all nodes of this handle append to it, each line tagged [node-<id>]. */
@@ -99,7 +110,9 @@ function defaultBrokerConfig(mode: KafkaMode, nodes: number): Record<string, str
 interface NodeState {
   index: number;
   nodeId: number;
+  controller: boolean;
   port: number;
+  /** Picked for every node; only controllers listen on it. */
   controllerPort: number;
   saslPort?: number;
   dir: string;
@@ -196,6 +209,10 @@ class TestCluster {
   async start(): Promise<void> {
     const count = this.mode === 'cluster' ? (this.opts.brokerCount ?? 3) : 1;
     if (!Number.isInteger(count) || count < 1) throw new Error(`brokerCount must be a positive integer, got ${count}`);
+    const controllers = this.opts.controllerCount ?? count;
+    if (!Number.isInteger(controllers) || controllers < 1 || controllers > count) {
+      throw new Error(`controllerCount must be an integer from 1 to the ${count} node(s), got ${controllers}`);
+    }
     const perNode = this.mode === 'sasl-ssl' ? 3 : 2;
     const ports = await freePorts(count * perNode);
     for (let i = 0; i < count; i++) {
@@ -204,6 +221,7 @@ class TestCluster {
       this.nodes.push({
         index: i,
         nodeId: i + 1,
+        controller: i < controllers,
         port: ports[i * perNode],
         controllerPort: ports[i * perNode + 1],
         saslPort: this.mode === 'sasl-ssl' ? ports[i * perNode + 2] : undefined,
@@ -243,13 +261,18 @@ class TestCluster {
   /** Settings that must differ per node or per mode; these win over brokerConfig. */
   private nodeConfig(node: NodeState): Record<string, string> {
     const host = '127.0.0.1';
-    const listeners = [`PLAINTEXT://${host}:${node.port}`, `CONTROLLER://${host}:${node.controllerPort}`];
+    const listeners = [`PLAINTEXT://${host}:${node.port}`];
+    if (node.controller) listeners.push(`CONTROLLER://${host}:${node.controllerPort}`);
     const advertised = [`PLAINTEXT://${host}:${node.port}`];
     const cfg: Record<string, string> = {
-      'process.roles': 'broker,controller',
+      'process.roles': node.controller ? 'broker,controller' : 'broker',
       'node.id': String(node.nodeId),
       // Static voters: no --standalone/--initial-controllers dance, fixed for the test's life.
-      'controller.quorum.voters': this.nodes.map((n) => `${n.nodeId}@${host}:${n.controllerPort}`).join(','),
+      'controller.quorum.voters': this.nodes
+        .filter((n) => n.controller)
+        .map((n) => `${n.nodeId}@${host}:${n.controllerPort}`)
+        .join(','),
+      // Broker-only nodes need it too: it names the protocol they use to reach the controllers.
       'controller.listener.names': 'CONTROLLER',
       'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL',
       'inter.broker.listener.name': 'PLAINTEXT',
@@ -442,6 +465,8 @@ class TestCluster {
       clusterId: this.clusterId,
       brokers: this.nodes.map((n) => `127.0.0.1:${n.port}`),
       nodeIds: this.nodes.map((n) => n.nodeId),
+      controllers: this.nodes.filter((n) => n.controller).map((n) => n.index),
+      controllerAddresses: this.nodes.filter((n) => n.controller).map((n) => `127.0.0.1:${n.controllerPort}`),
       logDirs: this.nodes.map((n) => n.dataDir),
       logFile: this.logFile,
       dir: this.dir,
