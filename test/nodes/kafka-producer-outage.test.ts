@@ -74,7 +74,7 @@ describe('kafka producer node across a broker outage', () => {
       getNode('p1').receive({ payload: 'doomed' });
       const [c] = await caught.next(1, 30000);
       const took = Date.now() - started;
-      assert.match(c.error.message, /DeliveryTimeoutError: Expiring record for/);
+      assert.match(c.error.message, /DeliveryTimeoutError: Expiring 1 record\(s\) for/);
       assert.match(c.error.message, new RegExp(topic));
       assert.ok(took >= 2900 && took < 15000, `failed after ${took} ms`);
       assert.equal(out.msgs.length, 0);

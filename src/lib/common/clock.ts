@@ -1,4 +1,5 @@
 // Time as the producer sees it; tests pass a manual clock instead of sleeping.
+import { boundedDelay } from './timers';
 
 export interface Clock {
   now(): number;
@@ -9,7 +10,7 @@ export interface Clock {
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
+    const t = setTimeout(fn, boundedDelay(ms));
     // A pending linger or retry timer must not keep a process alive on its own.
     t.unref?.();
     return t;

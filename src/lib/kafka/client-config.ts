@@ -4,6 +4,7 @@
 
 import type { ConnectionOptions } from 'node:tls';
 import { logLevel as KafkaLogLevel, type KafkaConfig, type logCreator, type SASLOptions } from 'kafkajs';
+import type { ConnectionSettings } from './protocol/kafkajs';
 
 export type SaslMechanism = 'none' | 'plain' | 'scram-sha-256' | 'scram-sha-512';
 export const SASL_MECHANISMS: readonly SaslMechanism[] = ['none', 'plain', 'scram-sha-256', 'scram-sha-512'];
@@ -63,4 +64,20 @@ export function kafkaConfig(s: BrokerSettings, sink?: LogSink): KafkaConfig {
     config.sasl = { mechanism: s.sasl.mechanism, username: s.sasl.username, password: s.sasl.password } as SASLOptions;
   }
   return config;
+}
+
+/** The producer's connection settings (its own connections, the same TLS and SASL). */
+export function connectionSettings(s: BrokerSettings, sink?: LogSink): ConnectionSettings {
+  const config = kafkaConfig(s);
+  return {
+    brokers: s.brokers,
+    clientId: config.clientId!,
+    connectionTimeoutMs: s.connectionTimeoutMs,
+    requestTimeoutMs: s.requestTimeoutMs,
+    ssl: config.ssl,
+    sasl: config.sasl,
+    log: sink
+      ? ({ log }) => sink.debug(`[kafkajs] ${log.message}${log.broker ? ` (${log.broker})` : ''}${log.error ? `: ${log.error}` : ''}`)
+      : undefined,
+  };
 }

@@ -3,6 +3,7 @@ import type { Kafka } from 'kafkajs';
 import type { Node, NodeDef } from 'node-red';
 import type { ConnectionOptions } from 'node:tls';
 import type { SaslMechanism } from '../../lib/kafka/client-config';
+import type { ConnectionSettings } from '../../lib/kafka/protocol/kafkajs';
 import type { TopicMetadataCache } from '../../lib/kafka/topic-metadata';
 
 export interface KafkaBrokerDef extends NodeDef {
@@ -29,8 +30,10 @@ export interface StatusTarget {
 }
 
 export interface KafkaBrokerNode extends Node<Credentials> {
-  /** The shared kafkajs client; throws with the reason when the settings are unusable. */
+  /** The shared kafkajs client (admin and metadata lookups); throws with the reason when the settings are unusable. */
   kafka(): Kafka;
+  /** Settings for a producer's own connections; throws like kafka(). */
+  connectionSettings(): ConnectionSettings;
   settingsError?: string;
   register(user: Node): void;
   deregister(user: Node, done: () => void): void;

@@ -3,7 +3,7 @@
 import type { Node, NodeAPI } from 'node-red';
 import { Kafka } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
-import { kafkaConfig, parseBrokerList, SASL_MECHANISMS, type BrokerSettings, type SaslMechanism } from '../../lib/kafka/client-config';
+import { connectionSettings, kafkaConfig, parseBrokerList, SASL_MECHANISMS, type BrokerSettings, type SaslMechanism } from '../../lib/kafka/client-config';
 import { TopicMetadataCache } from '../../lib/kafka/topic-metadata';
 import type { KafkaBrokerDef, KafkaBrokerNode, TlsConfigNode } from './broker-node';
 
@@ -52,17 +52,21 @@ export = function (RED: NodeAPI) {
       node.error(RED._('streamsafe-kafka-broker.errors.invalid', { reason: node.settingsError }));
     }
 
+    const logSink = {
+      error: (m: string) => node.error(m),
+      warn: (m: string) => node.warn(m),
+      info: (m: string) => node.log(m),
+      debug: (m: string) => node.debug(m),
+    };
     node.kafka = () => {
       if (!settings) throw new Error(node.settingsError ?? 'Kafka broker settings are invalid');
-      client ??= new Kafka(
-        kafkaConfig(settings, {
-          error: (m) => node.error(m),
-          warn: (m) => node.warn(m),
-          info: (m) => node.log(m),
-          debug: (m) => node.debug(m),
-        }),
-      );
+      client ??= new Kafka(kafkaConfig(settings, logSink));
       return client;
+    };
+
+    node.connectionSettings = () => {
+      if (!settings) throw new Error(node.settingsError ?? 'Kafka broker settings are invalid');
+      return connectionSettings(settings, logSink);
     };
 
     node.topicMetadata = () => {

@@ -1,7 +1,7 @@
 // Kafka producer node (sink): msg → record → accumulator → broker; the msg goes
 // on with msg.kafka once acknowledged, or fails to Catch with the Kafka error.
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { ProducerPipeline, type ConnectionState } from '../../lib/kafka/producer/producer';
+import { KafkaProducer, type ConnectionState } from '../../lib/kafka/producer/producer';
 import { metricsSummary } from '../../lib/kafka/producer/metrics';
 import { producerOptionsFrom, type ProducerOptions } from '../../lib/kafka/producer/config';
 import { toProducerRecord, type RecordInput } from '../../lib/kafka/record';
@@ -43,9 +43,9 @@ export = function (RED: NodeAPI) {
     } catch (e) {
       return refuseAll((e as Error).message);
     }
-    let kafka;
+    let connection;
     try {
-      kafka = broker.kafka();
+      connection = broker.connectionSettings();
     } catch (e) {
       return refuseAll(t('errors.broker', { reason: (e as Error).message }));
     }
@@ -66,32 +66,50 @@ export = function (RED: NodeAPI) {
       if (next === 'error' && detail) node.error(t('errors.connection', { reason: detail }));
     };
 
-    const pipeline = new ProducerPipeline(kafka, options, { onState: showState }, {
-      lookupPartitionCount: (topic) => broker.topicMetadata().refresh(topic),
+    const producer = new KafkaProducer(connection, options, {
+      onState: showState,
+      onInternalError: (err) => node.error(t('errors.internal', { reason: err.stack ?? err.message })),
     });
     broker.register(node);
-    pipeline.start();
+    producer.start();
 
-    // While connected and busy, the status summarises the Java producer's metrics.
+    // The last failure's reason, for the status: a status never says green while records fail.
+    let lastFailure = '';
+    const noteFailure = (err: Error) => {
+      lastFailure = `${err.name}: ${err.message}`;
+    };
+
+    // While connected and busy, the status summarises the Java producer's metrics;
+    // records failing in the metrics window turn it yellow (some go through) or red (none do).
     let lastSent = 0;
+    let lastErrors = 0;
     const statusTimer = setInterval(() => {
       if (state !== 'connected') return;
-      const m = pipeline.metricsSnapshot();
-      if (m['record-send-total'] === lastSent && m['records-queued'] === 0) return;
+      const m = producer.metricsSnapshot();
+      const failing = m['record-error-rate'] > 0;
+      if (!failing && m['record-send-total'] === lastSent && m['record-error-total'] === lastErrors && m['records-queued'] === 0) return;
       lastSent = m['record-send-total'];
-      node.status({ fill: 'green', shape: 'dot', text: metricsSummary(m, options.compression) });
+      lastErrors = m['record-error-total'];
+      const summary = metricsSummary(m, options.compression);
+      if (!failing) {
+        node.status({ fill: 'green', shape: 'dot', text: summary });
+        return;
+      }
+      const fill = m['record-send-rate'] > 0 ? 'yellow' : 'red';
+      node.status({ fill, shape: 'dot', text: `${summary} · ${t('status.failing')}: ${lastFailure}`.slice(0, 120) });
     }, STATUS_EVERY_MS);
     statusTimer.unref?.();
 
     // Metrics on the second output every N seconds, if asked for.
     const metricsEvery = Math.max(0, Number(config.metricsInterval) || 0);
     const metricsTimer = metricsEvery > 0
-      ? setInterval(() => node.send([null, { topic: 'metrics', payload: pipeline.metricsSnapshot() }]), metricsEvery * 1000)
+      ? setInterval(() => node.send([null, { topic: 'metrics', payload: producer.metricsSnapshot() }]), metricsEvery * 1000)
       : undefined;
 
     node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessageInFlow) => void, done: (err?: Error) => void) => {
-      const refused = pipeline.refusal();
+      const refused = producer.refusal();
       if (refused) {
+        noteFailure(refused);
         done(refused);
         return;
       }
@@ -99,10 +117,11 @@ export = function (RED: NodeAPI) {
       try {
         record = toProducerRecord(msg as RecordInput, topic);
       } catch (e) {
+        noteFailure(e as Error);
         done(e as Error);
         return;
       }
-      pipeline.submit(
+      producer.submit(
         record,
         (meta) => {
           const out = msg as NodeMessageInFlow & { kafka?: unknown };
@@ -113,16 +132,21 @@ export = function (RED: NodeAPI) {
           send(out);
           done();
         },
-        done,
+        (err) => {
+          noteFailure(err);
+          done(err);
+        },
       );
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       clearInterval(statusTimer);
       if (metricsTimer) clearInterval(metricsTimer);
       const flushMs = Math.min(options.deliveryTimeoutMs, CLOSE_FLUSH_MAX_MS);
-      pipeline
-        .close(flushMs)
+      // Node-RED stops every node of a flow at once: the Catch nodes of this flow are
+      // stopping too, so each failed record's msg and error reach the log only.
+      producer
+        .close(flushMs, removed ? t('errors.closedRemoved') : t('errors.closedStopped'))
         .then(
           (failed) => {
             if (failed) node.warn(t('errors.closedWithPending', { count: failed }));

@@ -1,474 +1,536 @@
 // Holds records until they are sent, as the Java client's RecordAccumulator:
-// one queue of batches per topic-partition; a batch is ready when full
-// (batch.size) or old enough (linger.ms), and once one is ready the heads of
-// all queues go out with it in one request (up to max.request.size). Every
-// byte held counts against buffer.memory; a record that finds no room waits up
-// to max.block.ms. It keeps no timers of its own except for those waits: the
-// sender asks it what is ready and when to look again.
+// one queue of batches per topic-partition; a batch fills up to batch.size
+// (its size estimated with the topic's compression ratio, as Java does) and
+// is ready once full, after linger.ms, when someone waits for buffer room, or
+// on flush and close. The sender asks which brokers have ready batches
+// (ready), then takes one batch per partition for each (drain). Records whose
+// topic (or partition) is not in the metadata yet wait here, in order, until
+// it is, up to max.block.ms.
+//
+// Memory is counted by the BufferPool; this class only places, hands out and
+// settles records. It keeps no timers: the sender asks when to look again.
 
 import type { Clock } from '../../common/clock';
-import { bufferExhausted, deliveryTimeout, producerClosed, recordTooLarge } from '../errors';
+import { ErrorCode, errorName } from '../protocol/error-codes';
+import { deliveryTimeout, ProducerError, RecordError } from '../errors';
+import type { BufferPool } from './buffer-pool';
+import type { ClusterMetadata } from './cluster-metadata';
+import type { IdempotenceManager } from './idempotence';
 import type { PartitionAssigner } from './partitioner';
-import type { ProducerRecord } from '../record';
-
-export interface RecordMetadata {
-  topic: string;
-  partition: number;
-  /** null when acks=0: the broker sends no acknowledgement */
-  offset: string | null;
-  timestamp: number;
-}
-
-export interface PendingRecord {
-  record: ProducerRecord;
-  /** chosen at append; undefined while the topic's partitions are unknown */
-  partition?: number;
-  /** placed without a partition: kafkajs's partitioner picks it at send time */
-  unassigned?: boolean;
-  /** when the producer took it: delivery.timeout.ms counts from here */
-  receivedAt: number;
-  resolve(meta: RecordMetadata): void;
-  reject(err: Error): void;
-  /** set once resolved or rejected, so nothing settles twice */
-  settled?: boolean;
-  /** the last error seen while retrying, for the timeout message */
-  lastError?: unknown;
-  /** the transport's form of the record, built at its first send and kept for retries */
-  wire?: unknown;
-}
-
-export interface Batch {
-  queueKey: string;
-  topic: string;
-  /** undefined: records whose partition kafkajs picks (topic not known yet) */
-  partition?: number;
-  records: PendingRecord[];
-  bytes: number;
-  createdAt: number;
-  /** sends tried so far */
-  attempts: number;
-  /** not ready before this time (retry backoff) */
-  notBefore: number;
-  /** frozen once drained: no more appends */
-  closed: boolean;
-  /** must go in a request of its own (isolating a failure) */
-  solo?: boolean;
-}
+import { BATCH_HEADER_BYTES, ProducerBatch, tpKey, type PendingRecord, type RecordMetadata } from './producer-batch';
 
 export interface AccumulatorOptions {
   batchSize: number;
   lingerMs: number;
-  bufferMemory: number;
-  maxBlockMs: number;
   deliveryTimeoutMs: number;
-  maxRequestSize: number;
-  /** called once for every record that fails, whichever way (for record-error-rate) */
-  onRecordFailed?: () => void;
+  /** how long a record waits for its topic's metadata */
+  maxBlockMs: number;
+  /** whether batches are compressed: their size is then estimated with the observed ratio */
+  compressed: boolean;
 }
 
-interface Waiter {
-  bytes: number;
-  grant(): void;
-  reject(err: Error): void;
-  timer: unknown;
+export interface PartitionQueue {
+  topic: string;
+  partition: number;
+  key: string;
+  batches: ProducerBatch[];
+  /** a batch is in flight and order must hold without idempotence (max.in.flight 1) */
+  muted: boolean;
+  /** the last error seen for this partition, for the delivery timeout's message */
+  lastError?: Error;
+}
+
+export interface ReadyCheck {
+  /** brokers with at least one batch to send now */
+  readyNodes: Set<number>;
+  /** per broker, the queues of partitions it leads (to drain from) */
+  queuesByNode: Map<number, PartitionQueue[]>;
+  /** ms until a batch not yet ready becomes ready (Infinity: none) */
+  nextReadyCheckMs: number;
+  /** topics with a partition whose leader is unknown */
+  unknownLeaderTopics: Set<string>;
+}
+
+interface WaitingRecord {
+  p: PendingRecord;
+  /** metadata requests started before it came: an explicit partition is refused only by the answer to a later one */
+  sinceRequest: number;
+}
+
+/** An explicit partition beyond the topic's count, after fresh metadata confirmed the count. */
+function invalidPartition(topic: string, partition: number, count: number): RecordError {
+  return new RecordError(`Invalid partition given with record: ${partition} is not in the range [0...${count}) of topic "${topic}"`);
 }
 
 export class RecordAccumulator {
-  private queues = new Map<string, Batch[]>();
-  private held = 0;
-  private waiters: Waiter[] = [];
-  private waitingBytes = 0;
-  /**
-   * Set when a record found the line for room full, cleared when someone leaves
-   * the line: until then every append is refused, so `refusing` can say so
-   * before the caller builds the record.
-   */
-  private lineFull = false;
-  /** per topic, records placed unassigned and not yet settled */
-  private unassigned = new Map<string, number>();
-  private rotation = 0;
-  private flushing = false;
+  private readonly queues = new Map<string, PartitionQueue>();
+  private readonly waiting = new Map<string, WaitingRecord[]>();
+  /** compressed / uncompressed size per topic, for batch.size (Java's CompressionRatioEstimator) */
+  private readonly ratios = new Map<string, number>();
+  private readonly drainIndex = new Map<number, number>();
+  private flushes = 0;
+  /** the last connection failure, for records that wait for metadata */
+  private lastNetworkError: Error | undefined;
   private closed = false;
+  private queued = 0;
 
   constructor(
     private readonly opts: AccumulatorOptions,
     private readonly clock: Clock,
-    /** called when something may have become ready, so the sender can look */
-    private readonly wakeup: () => void = () => {},
-    /** picks partitions at append; without one, batches are per topic */
-    private readonly assigner?: PartitionAssigner,
+    private readonly pool: BufferPool,
+    private readonly metadata: ClusterMetadata,
+    private readonly partitioner: PartitionAssigner,
+    /** called when something may have become ready, so the sender looks */
+    private readonly wakeup: () => void,
+    /** called once for every record that settles, either way */
+    private readonly onSettled: (ok: boolean, p: PendingRecord) => void = () => {},
   ) {}
 
-  /** Bytes held: queued and in flight. Never above buffer.memory. */
-  get bytesHeld(): number {
-    return this.held;
-  }
-
-  get bufferAvailable(): number {
-    return this.opts.bufferMemory - this.held;
-  }
-
-  /** Records queued (not in flight). */
+  /** Records queued or waiting for metadata (not in flight). */
   get queuedRecords(): number {
-    let n = 0;
-    for (const q of this.queues.values()) for (const b of q) if (!b.closed) n += b.records.length;
-    return n;
+    let waiting = 0;
+    for (const w of this.waiting.values()) waiting += w.length;
+    return this.queued + waiting;
   }
 
-  /** Number of appends waiting for buffer room. */
-  get blockedAppends(): number {
-    return this.waiters.length;
+  isEmpty(): boolean {
+    return this.queued === 0 && this.waiting.size === 0;
   }
 
-  /**
-   * Adds a record; the promise settles when the record is acknowledged or
-   * fails.
-   */
-  append(record: ProducerRecord): Promise<RecordMetadata> {
-    return new Promise<RecordMetadata>((resolve, reject) => this.appendWith(record, resolve, reject));
+  /** Whether a topic still has records here (so its metadata stays wanted). */
+  holds(topic: string): boolean {
+    if (this.waiting.has(topic)) return true;
+    for (const q of this.queues.values()) if (q.topic === topic && q.batches.length) return true;
+    return false;
   }
 
-  /**
-   * append() without a promise: exactly one of the two is called, once, when
-   * the record is acknowledged or fails; `failed` may be called before this
-   * returns (a record refused at once). A producer taking tens of thousands of
-   * records a second saves a promise and its reactions per record.
-   */
-  appendWith(record: ProducerRecord, acknowledged: (meta: RecordMetadata) => void, failed: (err: Error) => void): void {
-    const size = record.sizeInBytes;
-    const memory = record.memoryBytes ?? size;
-    if (size > this.opts.maxRequestSize) {
-      return this.failWith(failed, recordTooLarge(
-        `The message is ${size} bytes when serialized which is larger than ${this.opts.maxRequestSize}, which is the value of the max.request.size configuration.`,
-      ));
-    }
-    if (memory > this.opts.bufferMemory) {
-      return this.failWith(failed, recordTooLarge(
-        `The message takes ${memory} bytes until it is acknowledged, which is larger than the total memory buffer you have configured with the buffer.memory configuration (${this.opts.bufferMemory}).`,
-      ));
-    }
-    if (this.closed) return this.failWith(failed, producerClosed('The producer is closed'));
-    const receivedAt = this.clock.now();
-    let partition: number | undefined;
-    try {
-      partition = this.assigner ? this.assigner.assign(record.topic, record.key, record.partition, size) : record.partition;
-    } catch (e) {
-      return this.failWith(failed, e as Error);
-    }
-    const pending: PendingRecord = { record, partition, receivedAt, resolve: acknowledged, reject: failed, wire: undefined };
-    if (this.waiters.length === 0 && this.held + memory <= this.opts.bufferMemory) {
-      this.place(pending);
+  // ---- appending -----------------------------------------------------------------
+
+  /** Places a record whose buffer bytes are granted. */
+  add(p: PendingRecord): void {
+    const { record } = p;
+    const topic = this.metadata.use(record.topic, this.clock.now());
+    const count = topic.partitions.length;
+    // Behind records of the topic that wait, so that none overtakes an earlier one.
+    if (count > 0 && !this.waiting.has(record.topic) && (record.partition === undefined || record.partition < count)) {
+      let partition: number;
+      try {
+        partition = this.partitioner.assign(record.topic, topic.partitions, record.key, record.partition, record.sizeInBytes);
+      } catch (e) {
+        this.settle(p, e as Error);
+        return;
+      }
+      this.append(p, partition);
       return;
     }
-    // No room: wait in line for max.block.ms (first come, first served). Node-RED
-    // cannot block its sender as Java's send() blocks a thread, so the line itself
-    // is bounded: past it a record fails at once instead of piling up in memory.
-    if ((this.lineFull && this.waiters.length > 0) || this.waitingBytes + memory > this.waitingRoom) {
-      if (this.waiters.length > 0) this.lineFull = true;
-      return this.failWith(failed, bufferExhausted(
-        `buffer.memory (${this.opts.bufferMemory} bytes) is full and ${this.waitingBytes} bytes already wait for room: ` +
-          `the broker is not keeping up or cannot be reached`,
-      ));
-    }
-    this.waitingBytes += memory;
-    const waiter: Waiter = {
-      bytes: memory,
-      grant: () => this.place(pending),
-      reject: failed,
-      timer: undefined,
-    };
-    const block = this.opts.maxBlockMs;
-    waiter.timer = this.clock.setTimeout(() => {
-      const i = this.waiters.indexOf(waiter);
-      if (i >= 0) this.waiters.splice(i, 1);
-      this.waitingBytes -= memory;
-      this.lineFull = false;
-      this.failWith(failed, bufferExhausted(
-        `Failed to allocate ${memory} bytes within the configured max blocking time ${block} ms: buffer.memory (${this.opts.bufferMemory} bytes) is full, ${this.held} bytes are waiting to be sent`,
-      ));
-      this.grantWaiters();
-    }, block);
-    this.waiters.push(waiter);
+    let list = this.waiting.get(record.topic);
+    if (!list) this.waiting.set(record.topic, (list = []));
+    list.push({ p, sinceRequest: this.metadata.requestsStarted });
+    this.metadata.requestUpdate();
+    this.wakeup();
   }
 
-  private place(p: PendingRecord): void {
-    const { record } = p;
-    this.held += record.memoryBytes ?? record.sizeInBytes;
-    // While records of this topic wait for kafkajs to pick their partition, later
-    // ones join them, so that none overtakes an earlier record of its key.
-    if (p.partition !== undefined && this.unassigned.get(record.topic) && record.partition === undefined) p.partition = undefined;
-    if (p.partition === undefined && this.assigner) {
-      p.unassigned = true;
-      this.unassigned.set(record.topic, (this.unassigned.get(record.topic) ?? 0) + 1);
-    }
-    const key = p.partition === undefined ? `${record.topic}\u0000*` : `${record.topic}\u0000${p.partition}`;
+  private queue(topic: string, partition: number): PartitionQueue {
+    const key = tpKey(topic, partition);
     let q = this.queues.get(key);
-    if (!q) this.queues.set(key, (q = []));
-    let last = q[q.length - 1];
-    let started = false;
-    if (!last || last.closed || (last.records.length > 0 && last.bytes + record.sizeInBytes > this.opts.batchSize)) {
-      started = true;
-      last = {
-        queueKey: key, topic: record.topic, partition: p.partition, records: [], bytes: 0,
-        createdAt: this.clock.now(), attempts: 0, notBefore: 0, closed: false,
-      };
-      q.push(last);
+    if (!q) {
+      q = { topic, partition, key, batches: [], muted: false };
+      this.queues.set(key, q);
+    }
+    return q;
+  }
+
+  private ratio(topic: string): number {
+    return this.opts.compressed ? (this.ratios.get(topic) ?? 1) : 1;
+  }
+
+  /** A batch's size on the wire as estimated before it is written. */
+  estimatedSize(batch: ProducerBatch): number {
+    return BATCH_HEADER_BYTES + Math.ceil(batch.recordBytes * this.ratio(batch.topic));
+  }
+
+  private append(p: PendingRecord, partition: number): void {
+    const q = this.queue(p.record.topic, partition);
+    let last = q.batches[q.batches.length - 1];
+    let wake = false;
+    const size = p.record.sizeInBytes;
+    const r = this.ratio(q.topic);
+    if (!last || last.closed || (last.count > 0 && BATCH_HEADER_BYTES + (last.recordBytes + size) * r > this.opts.batchSize)) {
+      last = new ProducerBatch(q.topic, partition, this.clock.now());
+      q.batches.push(last);
+      wake = true; // its linger timer starts, and the batch before it (if any) is full
     }
     last.records.push(p);
-    last.bytes += record.sizeInBytes;
-    // The sender looks again only when something changed for it: a new batch
-    // (its linger timer), a full one, or a flush. A record joining a growing
-    // batch needs no look: that batch's timer is already set.
-    if (started || last.bytes >= this.opts.batchSize || this.flushing || this.closed) this.wakeup();
+    last.recordBytes += size;
+    this.queued++;
+    if (wake || BATCH_HEADER_BYTES + last.recordBytes * r >= this.opts.batchSize || this.flushes > 0 || this.closed || this.pool.exhausted) {
+      this.wakeup();
+    }
   }
 
-  private isReady(b: Batch, now: number, waited: boolean): boolean {
-    if (now < b.notBefore) return false;
-    if (b.attempts > 0 || this.flushing || this.closed || waited) return true;
-    return b.bytes >= this.opts.batchSize || now - b.createdAt >= this.opts.lingerMs;
+  /** Tells the ratio estimator how a topic's batch compressed. */
+  observeCompression(topic: string, uncompressed: number, compressed: number): void {
+    if (!this.opts.compressed || uncompressed <= 0) return;
+    const observed = compressed / uncompressed;
+    const current = this.ratios.get(topic) ?? 1;
+    // As Java's estimator: worse ratios are taken quickly (a batch must not outgrow its limits), better ones slowly.
+    const next = observed > current ? Math.max(current + 0.05, observed) : Math.max(observed, current - 0.005);
+    this.ratios.set(topic, Math.min(1, next));
   }
 
   /**
-   * Takes the batches for one request, or none if nothing is ready. Once any
-   * queue's head batch is ready, the heads of the other queues go along (as
-   * the Java client drains every partition of a ready broker), up to
-   * max.request.size bytes. With `inOrder`, queues in `busy` (a batch in
-   * flight) are skipped so a retry can never be overtaken. A solo batch goes
-   * alone.
+   * After a metadata answer: records that waited for their topic go to their
+   * partitions, in order, or fail when the topic cannot be written.
    */
-  drain(now: number, busy: ReadonlySet<string> = new Set(), inOrder = false): Batch[] {
-    const waited = this.waiters.length > 0;
-    let anyReady = false;
-    const heads: Batch[] = [];
-    for (const [key, q] of this.queues) {
-      if (inOrder && busy.has(key)) continue;
-      const head = q[0];
-      if (!head || now < head.notBefore) continue;
-      if (head.solo) {
-        if (!this.isReady(head, now, true)) continue;
-        return [this.take(q, key)];
+  placeWaiting(): void {
+    for (const [topic, list] of this.waiting) {
+      const t = this.metadata.get(topic);
+      if (!t) continue;
+      const count = t.partitions.length;
+      if (count === 0) {
+        if (t.errorCode === ErrorCode.INVALID_TOPIC_EXCEPTION || t.errorCode === ErrorCode.TOPIC_AUTHORIZATION_FAILED) {
+          const err =
+            t.errorCode === ErrorCode.INVALID_TOPIC_EXCEPTION
+              ? new ProducerError('InvalidTopicError', `The broker refused topic "${topic}" as invalid (${errorName(t.errorCode)})`)
+              : new ProducerError('TopicAuthorizationError', `Not authorized to access topic "${topic}" (${errorName(t.errorCode)})`);
+          this.waiting.delete(topic);
+          for (const w of list) this.settle(w.p, err);
+        }
+        continue;
       }
-      heads.push(head);
-      // A full batch behind the head means the head is done growing.
-      if (!anyReady && this.isReady(head, now, waited || q.length > 1)) anyReady = true;
+      let i = 0;
+      for (; i < list.length; i++) {
+        const { p, sinceRequest } = list[i];
+        const explicit = p.record.partition;
+        if (explicit !== undefined && explicit >= count) {
+          // As the Java producer, look again before refusing: the topic may have grown.
+          if (this.metadata.lastAnsweredRequest > sinceRequest) {
+            this.settle(p, invalidPartition(topic, explicit, count));
+            continue;
+          }
+          this.metadata.requestUpdate();
+          break;
+        }
+        let partition: number;
+        try {
+          partition = this.partitioner.assign(topic, t.partitions, p.record.key, explicit, p.record.sizeInBytes);
+        } catch (e) {
+          this.settle(p, e as Error);
+          continue;
+        }
+        this.append(p, partition);
+      }
+      if (i >= list.length) this.waiting.delete(topic);
+      else if (i > 0) this.waiting.set(topic, list.slice(i));
     }
-    if (!anyReady) return [];
-    const out: Batch[] = [];
-    let bytes = 0;
-    const max = this.opts.maxRequestSize;
-    // Start at a different queue each time, so none starves when requests fill up.
-    const start = this.rotation++ % heads.length;
-    for (let i = 0; i < heads.length; i++) {
-      const head = heads[(start + i) % heads.length];
-      if (out.length && bytes + head.bytes > max) continue;
-      const key = head.queueKey;
-      const q = this.queues.get(key)!;
-      out.push(this.take(q, key));
-      bytes += head.bytes;
-      // The partition's later batches ride along: kafkajs sends a partition's
-      // messages as one record batch, so a backlog goes in few big requests
-      // (the idempotent kafkajs producer has one request per broker at a time).
-      while (q.length && !q[0].solo && q[0].notBefore <= now && bytes + q[0].bytes <= max) {
-        bytes += q[0].bytes;
-        out.push(this.take(q, key));
+  }
+
+  // ---- the sender's side -----------------------------------------------------------
+
+  /** Which brokers have a batch to send now (Java: RecordAccumulator.ready). */
+  ready(now: number): ReadyCheck {
+    const readyNodes = new Set<number>();
+    const queuesByNode = new Map<number, PartitionQueue[]>();
+    const unknownLeaderTopics = new Set<string>();
+    let next = Infinity;
+    const hurry = this.flushes > 0 || this.closed || this.pool.exhausted;
+    for (const q of this.queues.values()) {
+      const head = q.batches[0];
+      if (!head) continue;
+      const leader = this.metadata.leader(q.topic, q.partition);
+      if (leader < 0) {
+        unknownLeaderTopics.add(q.topic);
+        continue;
+      }
+      let list = queuesByNode.get(leader);
+      if (!list) queuesByNode.set(leader, (list = []));
+      list.push(q);
+      if (readyNodes.has(leader) || q.muted) continue;
+      if (head.attempts > 0 && now < head.retryAt) {
+        next = Math.min(next, head.retryAt - now);
+        continue;
+      }
+      const lingerLeft = head.attempts > 0 ? 0 : head.createdAt + this.opts.lingerMs - now;
+      const full = q.batches.length > 1 || this.estimatedSize(head) >= this.opts.batchSize;
+      if (full || lingerLeft <= 0 || hurry) readyNodes.add(leader);
+      else next = Math.min(next, lingerLeft);
+    }
+    return { readyNodes, queuesByNode, nextReadyCheckMs: next, unknownLeaderTopics };
+  }
+
+  /**
+   * The batches for one request to `node`: the first batch of each of its
+   * partitions, up to maxRequestSize (the first always fits), starting where
+   * the last drain of this node stopped so that no partition starves.
+   */
+  drain(node: number, queues: PartitionQueue[], maxRequestSize: number, now: number, idempotence?: IdempotenceManager, guaranteeOrder = false): ProducerBatch[] {
+    const out: ProducerBatch[] = [];
+    if (!queues.length) return out;
+    let size = 0;
+    const start = (this.drainIndex.get(node) ?? 0) % queues.length;
+    let i = 0;
+    for (; i < queues.length; i++) {
+      const q = queues[(start + i) % queues.length];
+      if (q.muted) continue;
+      const head = q.batches[0];
+      if (!head || (head.attempts > 0 && now < head.retryAt)) continue;
+      const estimate = this.estimatedSize(head);
+      if (out.length > 0 && size + estimate > maxRequestSize) break;
+      if (idempotence?.shouldStopDrain(head)) continue;
+      q.batches.shift();
+      this.queued -= head.count;
+      head.closed = true;
+      if (idempotence && !head.hasSequence) idempotence.assignSequence(head);
+      if (guaranteeOrder) q.muted = true;
+      out.push(head);
+      size += estimate;
+    }
+    this.drainIndex.set(node, (start + i + 1) % queues.length);
+    return out;
+  }
+
+  /** The partition may send again (its batch in flight settled; max.in.flight 1). */
+  unmute(topic: string, partition: number): void {
+    const q = this.queues.get(tpKey(topic, partition));
+    if (q) q.muted = false;
+  }
+
+  noteError(topic: string, partition: number, err: Error): void {
+    const q = this.queues.get(tpKey(topic, partition));
+    if (q) q.lastError = err;
+  }
+
+  lastError(topic: string, partition: number): Error | undefined {
+    return this.queues.get(tpKey(topic, partition))?.lastError;
+  }
+
+  /** Notes `err` on every partition with queued batches whose leader is `node`. */
+  noteNodeError(node: number, err: Error): void {
+    this.lastNetworkError = err;
+    for (const q of this.queues.values()) if (q.batches.length && this.metadata.leader(q.topic, q.partition) === node) q.lastError = err;
+  }
+
+  /**
+   * A batch comes back to be sent again after `backoffMs`: first in its
+   * queue, or (idempotent) in sequence order among the batches being resent.
+   */
+  reenqueue(batch: ProducerBatch, now: number, backoffMs: number): void {
+    batch.retryAt = now + backoffMs;
+    batch.inFlight = false;
+    batch.closed = true;
+    const q = this.queue(batch.topic, batch.partition);
+    let i = 0;
+    if (batch.hasSequence) while (i < q.batches.length && q.batches[i].hasSequence && q.batches[i].baseSequence < batch.baseSequence) i++;
+    q.batches.splice(i, 0, batch);
+    this.queued += batch.count;
+    this.wakeup();
+  }
+
+  /**
+   * A batch the broker found too large goes back as two halves (sent again
+   * at once); a half of one record that is still too large fails alone.
+   * Idempotent: the halves keep the batch's sequence numbers (the broker
+   * wrote none of it).
+   */
+  splitAndReenqueue(batch: ProducerBatch, now: number, idempotence?: IdempotenceManager): ProducerBatch[] {
+    const live = batch.records;
+    const half = Math.ceil(live.length / 2);
+    const parts = [live.slice(0, half), live.slice(half)].map((records) => {
+      const b = new ProducerBatch(batch.topic, batch.partition, batch.createdAt);
+      for (const p of records) {
+        b.records.push(p);
+        b.recordBytes += p.record.sizeInBytes;
+      }
+      b.closed = true;
+      b.attempts = batch.attempts;
+      b.lastError = batch.lastError;
+      return b;
+    });
+    if (batch.hasSequence) {
+      parts[0].setProducerState(batch.producerId, batch.producerEpoch, batch.baseSequence, batch.sequenceReset);
+      parts[1].setProducerState(batch.producerId, batch.producerEpoch, batch.baseSequence + parts[0].count, batch.sequenceReset);
+      idempotence?.replaceInFlight(batch, parts);
+    }
+    batch.done = true;
+    // Reversed, so that each lands first: the earlier half ends up in front.
+    for (const part of [parts[1], parts[0]]) this.reenqueue(part, now, 0);
+    return parts;
+  }
+
+  /** Batches queued past delivery.timeout.ms, taken out (Java: expiredBatches). */
+  expiredBatches(now: number): ProducerBatch[] {
+    const out: ProducerBatch[] = [];
+    for (const q of this.queues.values()) {
+      while (q.batches.length && now >= q.batches[0].createdAt + this.opts.deliveryTimeoutMs) {
+        const b = q.batches.shift()!;
+        this.queued -= b.count;
+        b.closed = true;
+        out.push(b);
       }
     }
     return out;
   }
 
-  private take(q: Batch[], key: string): Batch {
-    const b = q.shift()!;
-    if (q.length === 0) this.queues.delete(key);
-    b.closed = true;
-    b.attempts++;
-    return b;
+  /** How long a record may wait for its topic's metadata: max.block.ms, but never past delivery.timeout.ms. */
+  private get waitLimitMs(): number {
+    return Math.min(this.opts.maxBlockMs, this.opts.deliveryTimeoutMs);
   }
 
-  /** Milliseconds until some batch becomes ready, or undefined if none is queued. */
-  nextReadyIn(now: number): number | undefined {
-    let best: number | undefined;
+  /** Fails records that waited for their topic's metadata too long (see waitLimitMs). */
+  expireWaiting(now: number): void {
+    const limit = this.waitLimitMs;
+    for (const [topic, list] of this.waiting) {
+      let i = 0;
+      while (i < list.length && now >= list[i].p.receivedAt + limit) i++;
+      if (i === 0) continue;
+      const t = this.metadata.get(topic);
+      const count = t?.partitions.length ?? 0;
+      for (const { p } of list.slice(0, i)) this.settle(p, this.waitError(p, topic, count, t?.errorCode ?? 0, now));
+      if (i >= list.length) this.waiting.delete(topic);
+      else this.waiting.set(topic, list.slice(i));
+    }
+  }
+
+  private waitError(p: PendingRecord, topic: string, count: number, errorCode: number, now: number): Error {
+    const explicit = p.record.partition;
+    const what =
+      count > 0 && explicit !== undefined
+        ? `partition ${explicit} of topic "${topic}" (the broker lists ${count} partitions)`
+        : `the metadata of topic "${topic}"`;
+    const why = errorCode
+      ? ` The broker answers ${errorName(errorCode)}: does the topic exist, and may the broker create it?`
+      : this.lastNetworkError
+        ? ` Last error: ${this.lastNetworkError.message}`
+        : '';
+    if (this.opts.deliveryTimeoutMs <= this.opts.maxBlockMs) {
+      return deliveryTimeout(
+        `Expiring 1 record(s) for ${topic}: ${now - p.receivedAt} ms has passed waiting for ${what} ` +
+          `(delivery.timeout.ms is ${this.opts.deliveryTimeoutMs} ms). It was never sent: it was not written.${why}`,
+        this.lastNetworkError,
+      );
+    }
+    return new ProducerError('MetadataTimeoutError', `No ${what.replace(/^the /, '')} after ${this.opts.maxBlockMs} ms (max.block.ms): the record was not written.${why}`);
+  }
+
+  /** Milliseconds until the next queued batch or waiting record expires (Infinity: none). */
+  nextExpiryMs(now: number): number {
+    let best = Infinity;
     for (const q of this.queues.values()) {
-      const b = q[0];
-      if (!b) continue;
-      const at = b.attempts > 0 ? b.notBefore : Math.max(b.notBefore, b.createdAt + this.opts.lingerMs);
-      const wait = Math.max(0, at - now);
-      if (best === undefined || wait < best) best = wait;
+      const head = q.batches[0];
+      if (head) best = Math.min(best, head.createdAt + this.opts.deliveryTimeoutMs - now);
     }
-    return best;
+    for (const list of this.waiting.values()) best = Math.min(best, list[0].p.receivedAt + this.waitLimitMs - now);
+    return Math.max(0, best);
   }
 
-  /** Milliseconds until the oldest queued record passes delivery.timeout.ms. */
-  nextExpiryIn(now: number): number | undefined {
-    let best: number | undefined;
-    for (const q of this.queues.values()) {
-      for (const b of q) {
-        for (const p of b.records) {
-          const wait = Math.max(0, p.receivedAt + this.opts.deliveryTimeoutMs - now);
-          if (best === undefined || wait < best) best = wait;
-          break; // records in a batch are in arrival order
-        }
-      }
+  // ---- settling ----------------------------------------------------------------------
+
+  /** The broker wrote the batch at `baseOffset` (null: no offset known, as with acks 0). */
+  complete(batch: ProducerBatch, baseOffset: bigint | null, logAppendTimeMs: bigint): void {
+    batch.done = true;
+    batch.inFlight = false;
+    const base = baseOffset !== null && baseOffset >= 0n ? baseOffset : null;
+    const exact = base !== null && base + BigInt(batch.count) <= BigInt(Number.MAX_SAFE_INTEGER);
+    const baseNumber = exact ? Number(base) : 0;
+    const appendTime = logAppendTimeMs >= 0n ? Number(logAppendTimeMs) : -1;
+    const records = batch.records;
+    for (let i = 0; i < records.length; i++) {
+      const p = records[i];
+      if (p.settled) continue;
+      const meta: RecordMetadata = {
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: base === null ? null : exact ? String(baseNumber + i) : (base + BigInt(i)).toString(),
+        // LogAppendTime topics stamp records on the broker; otherwise ours stands.
+        timestamp: appendTime >= 0 ? appendTime : p.record.timestamp,
+      };
+      this.settle(p, undefined, meta);
     }
-    return best;
   }
 
-  /** Fails queued records older than delivery.timeout.ms. Returns how many. */
-  expire(now: number): number {
-    const cutoff = now - this.opts.deliveryTimeoutMs;
-    let n = 0;
-    for (const [key, q] of this.queues) {
-      let emptied = false;
-      for (const b of q) {
-        // Records are in arrival order: most of the time the oldest is young enough and that is all to look at.
-        if (!b.records.length || b.records[0].receivedAt > cutoff) continue;
-        let i = 0;
-        while (i < b.records.length && b.records[i].receivedAt <= cutoff) {
-          const p = b.records[i++];
-          this.fail(p, timeoutError(p, this.opts.deliveryTimeoutMs, now));
-          b.bytes -= p.record.sizeInBytes;
-          n++;
-        }
-        b.records = b.records.slice(i);
-        if (!b.records.length) emptied = true;
-      }
-      if (emptied) {
-        const left = q.filter((b) => b.records.length > 0);
-        if (left.length) this.queues.set(key, left);
-        else this.queues.delete(key);
-      }
-    }
-    return n;
+  failBatch(batch: ProducerBatch, err: Error): void {
+    batch.done = true;
+    batch.inFlight = false;
+    for (const p of batch.records) this.settle(p, err);
   }
 
-  /** A batch came back for another try: it goes first in its queue, after the backoff. */
-  requeue(batch: Batch, notBefore: number, solo = batch.solo): void {
-    batch.notBefore = notBefore;
-    batch.solo = solo;
-    let q = this.queues.get(batch.queueKey);
-    if (!q) this.queues.set(batch.queueKey, (q = []));
-    q.unshift(batch);
-    this.wakeup();
-  }
-
-  /** Splits a failed batch into one-record batches, first in line, each sent alone, so one bad record fails alone. */
-  split(batch: Batch, notBefore: number): void {
-    const singles = batch.records.map((p) => ({ ...batch, records: [p], bytes: p.record.sizeInBytes, notBefore, closed: true, solo: true }));
-    let q = this.queues.get(batch.queueKey);
-    if (!q) this.queues.set(batch.queueKey, (q = []));
-    q.unshift(...singles);
-    this.wakeup();
-  }
-
-  /** Settling a record (either way) frees its bytes, exactly once. */
-  succeed(p: PendingRecord, meta: RecordMetadata): void {
+  /** A record settles once: its buffer bytes are freed and its callback called. */
+  settle(p: PendingRecord, err?: Error, meta?: RecordMetadata): void {
     if (p.settled) return;
     p.settled = true;
-    this.held -= p.record.memoryBytes ?? p.record.sizeInBytes;
-    this.settleUnassigned(p);
-    settleSafely(p.resolve, meta);
-    this.grantWaiters();
+    this.pool.release(p.record.memoryBytes ?? p.record.sizeInBytes);
+    this.onSettled(!err, p);
+    settleSafely(err ? () => p.failed(err) : () => p.acknowledged(meta!));
   }
 
-  fail(p: PendingRecord, err: Error): void {
-    if (p.settled) return;
-    p.settled = true;
-    this.held -= p.record.memoryBytes ?? p.record.sizeInBytes;
-    this.settleUnassigned(p);
-    this.failWith(p.reject, err);
-    this.grantWaiters();
+  /** The delivery timeout error of a batch, naming its partition and the last error seen there. */
+  timeoutError(batch: ProducerBatch, now: number): Error {
+    const last = batch.lastError ?? this.lastError(batch.topic, batch.partition);
+    const what =
+      batch.attempts === 0
+        ? 'It was never sent: it was not written.'
+        : batch.mayBeWritten
+          ? `It was sent ${batch.attempts} time(s) without a final answer: the broker may have written it.`
+          : `It was sent ${batch.attempts} time(s) and refused each time: it was not written.`;
+    return deliveryTimeout(
+      `Expiring ${batch.count} record(s) for ${batch.topic}-${batch.partition}: ${now - batch.createdAt} ms has passed since batch creation ` +
+        `(delivery.timeout.ms is ${this.opts.deliveryTimeoutMs} ms). ${what}` +
+        (last ? ` Last error: ${last.message}` : ''),
+      last,
+    );
   }
 
-  private failWith(failed: (err: Error) => void, err: Error): void {
-    this.opts.onRecordFailed?.();
-    settleSafely(failed, err);
-  }
+  // ---- flush and close -----------------------------------------------------------------
 
-  private settleUnassigned(p: PendingRecord): void {
-    if (!p.unassigned) return;
-    const left = (this.unassigned.get(p.record.topic) ?? 1) - 1;
-    if (left > 0) this.unassigned.set(p.record.topic, left);
-    else this.unassigned.delete(p.record.topic);
-  }
-
-  private grantWaiters(): void {
-    while (this.waiters.length && this.held + this.waiters[0].bytes <= this.opts.bufferMemory) {
-      const w = this.waiters.shift()!;
-      this.clock.clearTimeout(w.timer);
-      this.waitingBytes -= w.bytes;
-      this.lineFull = false;
-      w.grant();
-    }
-  }
-
-  /**
-   * True while an append would be refused at once (buffer full and the line
-   * for room full too): a caller can refuse before building the record.
-   */
-  get refusing(): boolean {
-    return this.closed || (this.waiters.length > 0 && (this.lineFull || this.waitingBytes >= this.waitingRoom));
-  }
-
-  /** Bytes that may wait for buffer room at once: an eighth of buffer.memory, at least 1 MiB (or all of it when smaller). */
-  private get waitingRoom(): number {
-    return Math.min(this.opts.bufferMemory, Math.max(1 << 20, Math.floor(this.opts.bufferMemory / 8)));
-  }
-
-  /** Sends everything queued now, linger or not (close, flush). */
+  /** Everything queued is ready now, linger or not. */
   beginFlush(): void {
-    this.flushing = true;
+    this.flushes++;
     this.wakeup();
   }
 
   endFlush(): void {
-    this.flushing = false;
+    this.flushes = Math.max(0, this.flushes - 1);
   }
 
-  /** No more appends; blocked appends fail; queued records stay to be flushed. */
+  /** No more linger: the producer is closing. */
   close(): void {
     this.closed = true;
-    for (const w of this.waiters.splice(0)) {
-      this.clock.clearTimeout(w.timer);
-      this.waitingBytes -= w.bytes;
-      this.lineFull = false;
-      this.failWith(w.reject, producerClosed('The producer closed while this record waited for buffer room'));
-    }
     this.wakeup();
   }
 
-  /** Fails every queued record (after a flush ran out of time). */
-  abortQueued(err: Error): number {
+  /** Fails every queued and waiting record (the producer gave up flushing). */
+  abortAll(err: (p: PendingRecord) => Error): number {
     let n = 0;
-    for (const q of this.queues.values()) for (const b of q) for (const p of b.records) {
-      this.fail(p, err);
-      n++;
+    for (const q of this.queues.values()) {
+      for (const b of q.batches) {
+        b.done = true;
+        for (const p of b.records) {
+          if (!p.settled) n++;
+          this.settle(p, err(p));
+        }
+      }
     }
     this.queues.clear();
+    this.queued = 0;
+    for (const list of this.waiting.values()) {
+      for (const { p } of list) {
+        if (!p.settled) n++;
+        this.settle(p, err(p));
+      }
+    }
+    this.waiting.clear();
     return n;
   }
-
-  isEmpty(): boolean {
-    return this.queues.size === 0;
-  }
-}
-
-export function timeoutError(p: PendingRecord, deliveryTimeoutMs: number, now: number) {
-  const last = p.lastError ? ` Last error: ${(p.lastError as Error).message ?? String(p.lastError)}` : '';
-  const partition = p.partition ?? p.record.partition;
-  const where = partition !== undefined ? `${p.record.topic}-${partition}` : p.record.topic;
-  return deliveryTimeout(
-    `Expiring record for ${where}: ${now - p.receivedAt} ms has passed since it was received (delivery.timeout.ms is ${deliveryTimeoutMs} ms).${last}`,
-    p.lastError,
-  );
 }
 
 /**
- * Calls a caller's settle callback. If it throws, the accumulator's books are
- * already right; the error is thrown again on its own, as an exception in a
- * promise reaction would surface, instead of breaking the sender mid-loop.
+ * Calls a caller's settle callback. If it throws, the books are already
+ * right; the error is thrown again on its own, as an exception in a promise
+ * reaction would surface, instead of breaking the sender mid-loop.
  */
-function settleSafely<T>(fn: (v: T) => void, v: T): void {
+function settleSafely(fn: () => void): void {
   try {
-    fn(v);
+    fn();
   } catch (e) {
     queueMicrotask(() => {
       throw e;

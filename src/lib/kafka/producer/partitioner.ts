@@ -1,31 +1,20 @@
 // Picks each record's partition when it is appended, as the Java producer
 // does, so records can be batched per partition:
-//  - an explicit partition is kept (and checked once the topic is known);
+//  - an explicit partition is kept (the accumulator checks it against the count);
 //  - a keyed record goes to toPositive(murmur2(key)) % numPartitions;
-//  - a record without key sticks to one available partition until batch.size
-//    bytes went there, then moves to another (KIP-794, Kafka 3.3+), instead of
-//    kafkajs's record-by-record round robin that makes tiny batches.
-// The partition counts come from the metadata kafkajs hands its partitioner on
-// every send, so they follow the topic when it grows. Until a topic has been
-// seen once, its records wait unassigned and the kafkajs partitioner places
-// them with the same rules.
+//  - a record without key sticks to one partition with a leader until
+//    batch.size bytes went there, then moves to another (KIP-794, Kafka 3.3+).
 
-import type { ICustomPartitioner, PartitionMetadata } from 'kafkajs';
 import { murmur2, toPositive } from '../murmur2';
-import { RecordError } from '../record';
+import type { PartitionInfo } from '../protocol/metadata';
 
-interface TopicPartitions {
-  count: number;
-  /** partitions with a leader; all of them when none has */
-  available: number[];
-  sticky: number;
-  stickyBytes: number;
-  /** the metadata array last learnt from: kafkajs hands the same one until it refreshes */
-  seen?: readonly PartitionMetadata[];
+interface StickyState {
+  partition: number;
+  bytes: number;
 }
 
 export class PartitionAssigner {
-  private topics = new Map<string, TopicPartitions>();
+  private readonly sticky = new Map<string, StickyState>();
 
   constructor(
     /** batch.size: bytes a sticky partition takes before the next one */
@@ -33,110 +22,38 @@ export class PartitionAssigner {
     private readonly random: () => number = Math.random,
   ) {}
 
-  /** The partition count last seen for a topic, if any. */
-  partitionCount(topic: string): number | undefined {
-    return this.topics.get(topic)?.count;
-  }
-
-  /** Takes the topic's current partitions from metadata. */
-  learn(topic: string, partitionMetadata: readonly PartitionMetadata[]): void {
-    const count = partitionMetadata.length;
-    if (!count) return;
-    const known = this.topics.get(topic);
-    if (known && known.seen === partitionMetadata) return;
-    const withLeader = partitionMetadata.filter((p) => p.leader >= 0).map((p) => p.partitionId).sort((a, b) => a - b);
-    const available = withLeader.length ? withLeader : partitionMetadata.map((p) => p.partitionId).sort((a, b) => a - b);
-    const t = known;
-    if (!t) {
-      this.topics.set(topic, { count, available, sticky: this.pick(available, -1), stickyBytes: 0, seen: partitionMetadata });
-      return;
+  /** The record's partition, for a topic whose partitions are known (`partitions` not empty). */
+  assign(topic: string, partitions: readonly PartitionInfo[], key: Uint8Array | null, explicit: number | undefined, bytes: number): number {
+    if (explicit !== undefined) return explicit;
+    if (key) return toPositive(murmur2(key)) % partitions.length;
+    let s = this.sticky.get(topic);
+    if (!s || !this.usable(partitions, s.partition)) {
+      s = { partition: this.pick(partitions, -1), bytes: 0 };
+      this.sticky.set(topic, s);
     }
-    t.seen = partitionMetadata;
-    // Partitions are never removed: a smaller count is stale metadata.
-    t.count = Math.max(t.count, count);
-    t.available = available;
-    if (!available.includes(t.sticky)) {
-      t.sticky = this.pick(available, t.sticky);
-      t.stickyBytes = 0;
-    }
-  }
-
-  private pick(available: number[], not: number): number {
-    if (available.length === 1) return available[0];
-    for (;;) {
-      const p = available[Math.floor(this.random() * available.length)];
-      if (p !== not) return p;
-    }
-  }
-
-  /**
-   * A fresher count from elsewhere (an admin metadata request): the topic
-   * grew. kafkajs's own metadata catches up when its partitioner meets a
-   * partition it does not know yet (see kafkajsPartitioner).
-   */
-  raiseCount(topic: string, count: number): void {
-    const t = this.topics.get(topic);
-    if (t) t.count = Math.max(t.count, count);
-  }
-
-  /**
-   * The record's partition, or undefined while the topic's metadata is not
-   * known. `bytes` counts towards the sticky partition's batch.
-   */
-  assign(topic: string, key: Uint8Array | null, explicit: number | undefined, bytes: number): number | undefined {
-    const t = this.topics.get(topic);
-    if (explicit !== undefined) {
-      if (t && explicit >= t.count) {
-        throw new RecordError(`Invalid partition given with record: ${explicit} is not in the range [0...${t.count}) of topic "${topic}"`);
-      }
-      return explicit;
-    }
-    if (!t) return undefined;
-    if (key) return toPositive(murmur2(key)) % t.count;
-    const p = t.sticky;
-    t.stickyBytes += bytes;
-    if (t.stickyBytes >= this.stickyBatchSize) {
-      t.sticky = this.pick(t.available, p);
-      t.stickyBytes = 0;
+    const p = s.partition;
+    s.bytes += bytes;
+    if (s.bytes >= this.stickyBatchSize) {
+      s.partition = this.pick(partitions, p);
+      s.bytes = 0;
     }
     return p;
   }
 
-  /**
-   * kafkajs partitioner for records sent before their topic was known: learns
-   * the metadata, applies the same rules, and writes the choice back onto the
-   * message so a retry keeps it.
-   */
-  kafkajsPartitioner(): ICustomPartitioner {
-    return () => ({ topic, partitionMetadata, message }) => {
-      this.learn(topic, partitionMetadata);
-      const explicit = message.partition ?? undefined;
-      if (explicit !== undefined && (explicit < 0 || explicit >= partitionMetadata.length)) {
-        if (explicit >= 0 && explicit < (this.partitionCount(topic) ?? 0)) {
-          // We know the topic grew; kafkajs's metadata is behind. This error
-          // type makes kafkajs refresh its metadata and try again.
-          throw staleMetadata(topic, explicit, partitionMetadata.length);
-        }
-        throw new RecordError(
-          `Invalid partition given with record: ${explicit} is not in the range [0...${partitionMetadata.length}) of topic "${topic}"`,
-        );
-      }
-      const key = message.key == null ? null : Buffer.isBuffer(message.key) ? message.key : Buffer.from(String(message.key));
-      const size = (message.value ? message.value.length : 0) + (key ? key.length : 0);
-      const p = this.assign(topic, key, explicit, size)!;
-      message.partition = p;
-      return p;
-    };
+  private usable(partitions: readonly PartitionInfo[], p: number): boolean {
+    const info = partitions[p];
+    return !!info && (info.leader >= 0 || !partitions.some((x) => x && x.leader >= 0));
   }
-}
 
-function staleMetadata(topic: string, partition: number, known: number): Error {
-  const e = new Error(`Metadata for topic "${topic}" lists ${known} partitions, not yet partition ${partition}: refreshing`) as Error & {
-    type: string;
-    retriable: boolean;
-  };
-  e.name = 'KafkaJSProtocolError';
-  e.type = 'UNKNOWN_TOPIC_OR_PARTITION';
-  e.retriable = true;
-  return e;
+  /** A random partition with a leader (any partition when none has one), other than `not` when there is a choice. */
+  private pick(partitions: readonly PartitionInfo[], not: number): number {
+    const withLeader: number[] = [];
+    for (let i = 0; i < partitions.length; i++) if (partitions[i] && partitions[i].leader >= 0) withLeader.push(i);
+    const choices = withLeader.length ? withLeader : partitions.map((_, i) => i);
+    if (choices.length === 1) return choices[0];
+    for (;;) {
+      const p = choices[Math.floor(this.random() * choices.length)];
+      if (p !== not) return p;
+    }
+  }
 }

@@ -1,14 +1,11 @@
-// The body of a Kafka Produce request (versions 3 to 8 share it) with its
-// record batches (magic 2), written into one buffer whose size is known
-// before a byte is written.
+// Record batches (magic 2), the unit Kafka stores and the producer sends: one
+// per partition per Produce request, written once into a buffer whose size is
+// known before a byte is written, and kept as bytes for every resend (an
+// idempotent resend must carry the very same records under the same sequence).
 //
-// kafkajs writes the same bytes, but builds every record in an Encoder of
-// its own that starts at 512 zeroed bytes and is reallocated as it grows, then
-// copies records into the batch and batches into the request: about half of
-// the CPU a producer spends per record. Here each record is written once, in
-// place. The output is byte-for-byte what kafkajs 2.2.4 writes for the same
-// request (test/unit/record-batch.test.ts compares them), so kafkajs can send
-// it in place of its own (see kafkajs-produce.ts).
+// The batch format is what kafkajs and the Java client write
+// (test/unit/record-batch.test.ts compares the bytes with kafkajs's encoder
+// and decodes them back with kafkajs's decoder).
 
 export interface BatchRecord {
   key: Buffer | null;
@@ -19,30 +16,26 @@ export interface BatchRecord {
   headers?: Record<string, Buffer>;
 }
 
-export interface PartitionRecords {
-  partition: number;
-  /** idempotent producer: the sequence number of the first record */
-  firstSequence?: number;
-  records: BatchRecord[];
-}
-
-export interface ProduceRequestBody {
-  transactionalId?: string | null;
-  acks: number;
-  timeout: number;
-  /** the attributes' codec bits: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd */
-  compression: number;
+/** Who wrote a batch, for the broker's de-duplication (idempotent producer). */
+export interface ProducerState {
   producerId: bigint;
   producerEpoch: number;
-  topics: Array<{ topic: string; partitions: PartitionRecords[] }>;
+  /** the sequence number of the batch's first record */
+  baseSequence: number;
+  transactional?: boolean;
 }
 
-/** Compresses a batch's records section with the codec of `compression`. */
-export type Compress = (compression: number, records: Buffer) => Promise<Buffer>;
+/** What a producer without idempotence writes (the Java client's NO_PRODUCER_ID, NO_PRODUCER_EPOCH, NO_SEQUENCE). */
+export const NO_PRODUCER_STATE: Readonly<ProducerState> = Object.freeze({ producerId: -1n, producerEpoch: -1, baseSequence: -1 });
+
+/** Compresses a batch's records section with the codec of `codec`. */
+export type Compress = (codec: number, records: Buffer) => Promise<Buffer>;
 
 const MAGIC = 2;
 const CODEC_MASK = 0x07;
 const TRANSACTIONAL = 0x10;
+/** The Java client writes NO_PARTITION_LEADER_EPOCH; the broker sets its own. */
+const NO_PARTITION_LEADER_EPOCH = -1;
 /** baseOffset 8 + length 4 + leader epoch 4 + magic 1 + crc 4 + attributes 2 + lastOffsetDelta 4 + 2 timestamps 16 + producer id 8 + epoch 2 + base sequence 4 + count 4 */
 export const BATCH_OVERHEAD = 61;
 /** where the CRC starts counting: attributes */
@@ -181,67 +174,96 @@ function writeRecords(buf: Buffer, at: number, records: BatchRecord[], s: Sized)
   return at;
 }
 
-/** One partition's batch, measured (and compressed, if asked) but not written yet. */
-interface PreparedBatch {
-  p: PartitionRecords;
-  sized: Sized;
-  /** the compressed records section, when compressed */
-  compressed?: Buffer;
-  /** bytes of the whole batch, from baseOffset on */
-  size: number;
-}
-
-async function prepare(p: PartitionRecords, compression: number, compress?: Compress): Promise<PreparedBatch> {
-  const sized = measure(p.records);
-  if ((compression & CODEC_MASK) === 0) return { p, sized, size: BATCH_OVERHEAD + sized.bytes };
-  if (!compress) throw new Error(`no codec to compress with (compression ${compression})`);
-  const plain = Buffer.allocUnsafe(sized.bytes);
-  writeRecords(plain, 0, p.records, sized);
-  const compressed = await compress(compression, plain);
-  return { p, sized, compressed, size: BATCH_OVERHEAD + compressed.length };
-}
-
-function writeBatch(buf: Buffer, at: number, b: PreparedBatch, body: ProduceRequestBody): number {
-  const start = at;
-  const { p, sized } = b;
-  const n = p.records.length;
-  buf.writeBigInt64BE(0n, at); // baseOffset: the broker assigns offsets
-  buf.writeInt32BE(b.size - 12, at + 8);
-  buf.writeInt32BE(0, at + 12); // partitionLeaderEpoch, as kafkajs sends it
-  buf[at + 16] = MAGIC;
-  // crc at +17, written last
-  const attributes = (body.compression & CODEC_MASK) | (body.transactionalId ? TRANSACTIONAL : 0);
-  buf.writeInt16BE(attributes, at + 21);
-  buf.writeInt32BE(n - 1, at + 23);
-  buf.writeBigInt64BE(BigInt(n ? sized.first : Date.now()), at + 27);
-  buf.writeBigInt64BE(BigInt(n ? sized.max : Date.now()), at + 35);
-  buf.writeBigInt64BE(BigInt.asIntN(64, body.producerId), at + 43);
-  buf.writeInt16BE(body.producerEpoch, at + 51);
-  buf.writeInt32BE(p.firstSequence ?? 0, at + 53);
-  buf.writeInt32BE(n, at + 57);
-  at += BATCH_OVERHEAD;
-  if (b.compressed) at += b.compressed.copy(buf, at);
-  else at = writeRecords(buf, at, p.records, sized);
-  buf.writeUInt32BE(crc32c(buf, start + CRC_FROM, at), start + 17);
-  return at;
+/** A record batch as bytes, from baseOffset to the end. */
+export interface EncodedBatch {
+  bytes: Buffer;
+  records: number;
+  /** the records section before compression (for compression-rate) */
+  uncompressedBytes: number;
+  /** the records section as sent (compressed or not) */
+  recordsBytes: number;
 }
 
 /**
- * The Produce request body (after the request header): transactional id,
- * acks, timeout, then per topic and partition one record batch.
+ * Writes one record batch. `codec` is the attributes' codec id (0 none,
+ * 1 gzip, 2 snappy, 3 lz4, 4 zstd); `compress` is needed unless it is 0.
  */
-export async function encodeProduceRequest(body: ProduceRequestBody, compress?: Compress): Promise<Buffer> {
-  const topics: Array<{ name: Buffer; batches: PreparedBatch[] }> = [];
+export async function encodeRecordBatch(
+  records: BatchRecord[],
+  codec: number,
+  state: ProducerState = NO_PRODUCER_STATE,
+  compress?: Compress,
+): Promise<EncodedBatch> {
+  const sized = measure(records);
+  let compressed: Buffer | undefined;
+  if ((codec & CODEC_MASK) !== 0) {
+    if (!compress) throw new Error(`no codec to compress with (codec ${codec})`);
+    const plain = Buffer.allocUnsafe(sized.bytes);
+    writeRecords(plain, 0, records, sized);
+    compressed = await compress(codec & CODEC_MASK, plain);
+  }
+  const recordsBytes = compressed ? compressed.length : sized.bytes;
+  const buf = Buffer.allocUnsafe(BATCH_OVERHEAD + recordsBytes);
+  const n = records.length;
+  buf.writeBigInt64BE(0n, 0); // baseOffset: the broker assigns offsets
+  buf.writeInt32BE(buf.length - 12, 8);
+  buf.writeInt32BE(NO_PARTITION_LEADER_EPOCH, 12);
+  buf[16] = MAGIC;
+  // crc at 17, written last
+  buf.writeInt16BE((codec & CODEC_MASK) | (state.transactional ? TRANSACTIONAL : 0), 21);
+  buf.writeInt32BE(n - 1, 23);
+  buf.writeBigInt64BE(BigInt(n ? sized.first : Date.now()), 27);
+  buf.writeBigInt64BE(BigInt(n ? sized.max : Date.now()), 35);
+  buf.writeInt32BE(n, 57);
+  if (compressed) compressed.copy(buf, BATCH_OVERHEAD);
+  else writeRecords(buf, BATCH_OVERHEAD, records, sized);
+  writeProducerState(buf, state);
+  return { bytes: buf, records: n, uncompressedBytes: sized.bytes, recordsBytes };
+}
+
+/** producer id, epoch and base sequence at their places, then the CRC over attributes..end. */
+function writeProducerState(buf: Buffer, state: ProducerState): void {
+  buf.writeBigInt64BE(BigInt.asIntN(64, state.producerId), 43);
+  buf.writeInt16BE(state.producerEpoch, 51);
+  buf.writeInt32BE(state.baseSequence, 53);
+  buf.writeUInt32BE(crc32c(buf, CRC_FROM, buf.length), 17);
+}
+
+/** The producer state written in a batch. */
+export function producerStateOf(batch: Buffer): ProducerState {
+  return { producerId: batch.readBigInt64BE(43), producerEpoch: batch.readInt16BE(51), baseSequence: batch.readInt32BE(53) };
+}
+
+/**
+ * A copy of a written batch under another producer id, epoch or base
+ * sequence (after an epoch bump the same records go out with new sequence
+ * numbers). A copy, because a request still being framed may hold the old one.
+ */
+export function withProducerState(batch: Buffer, state: ProducerState): Buffer {
+  const copy = Buffer.from(batch);
+  writeProducerState(copy, state);
+  return copy;
+}
+
+export interface ProduceRequestBody {
+  transactionalId?: string | null;
+  acks: number;
+  timeout: number;
+  topics: Array<{ topic: string; partitions: Array<{ partition: number; batch: Buffer }> }>;
+}
+
+/**
+ * The Produce request body (after the request header), versions 3 to 8:
+ * transactional id, acks, timeout, then per topic and partition one record batch.
+ */
+export function encodeProduceRequestBody(body: ProduceRequestBody): Buffer {
   const txn = body.transactionalId == null ? null : Buffer.from(body.transactionalId, 'utf8');
   let size = 2 + (txn ? txn.length : 0) + 2 + 4 + 4;
-  for (const t of body.topics) {
-    const name = Buffer.from(t.topic, 'utf8');
-    // Batches compress at the same time (on another thread, when the codec allows).
-    const batches = await Promise.all(t.partitions.map((p) => prepare(p, body.compression, compress)));
-    size += 2 + name.length + 4;
-    for (const b of batches) size += 4 + 4 + b.size;
-    topics.push({ name, batches });
-  }
+  const names = body.topics.map((t) => Buffer.from(t.topic, 'utf8'));
+  body.topics.forEach((t, i) => {
+    size += 2 + names[i].length + 4;
+    for (const p of t.partitions) size += 4 + 4 + p.batch.length;
+  });
   const buf = Buffer.allocUnsafe(size);
   let at = 0;
   if (txn) {
@@ -250,17 +272,17 @@ export async function encodeProduceRequest(body: ProduceRequestBody, compress?: 
   } else at = buf.writeInt16BE(-1, at);
   at = buf.writeInt16BE(body.acks, at);
   at = buf.writeInt32BE(body.timeout, at);
-  at = buf.writeInt32BE(topics.length, at);
-  for (const t of topics) {
-    at = buf.writeInt16BE(t.name.length, at);
-    at += t.name.copy(buf, at);
-    at = buf.writeInt32BE(t.batches.length, at);
-    for (const b of t.batches) {
-      at = buf.writeInt32BE(b.p.partition, at);
-      at = buf.writeInt32BE(b.size, at);
-      at = writeBatch(buf, at, b, body);
+  at = buf.writeInt32BE(body.topics.length, at);
+  body.topics.forEach((t, i) => {
+    at = buf.writeInt16BE(names[i].length, at);
+    at += names[i].copy(buf, at);
+    at = buf.writeInt32BE(t.partitions.length, at);
+    for (const p of t.partitions) {
+      at = buf.writeInt32BE(p.partition, at);
+      at = buf.writeInt32BE(p.batch.length, at);
+      at += p.batch.copy(buf, at);
     }
-  }
+  });
   if (at !== size) throw new Error(`Produce request: wrote ${at} bytes of ${size}`);
   return buf;
 }
