@@ -88,6 +88,10 @@ export interface RunResult {
   preset: PresetId;
   impl: 'java-pp' | 'java-keyed' | 'raw-kafkajs' | 'node' | 'other';
   label: string;
+  /** delay added each way between the client and the broker, ms (0 on loopback) */
+  latencyMs: number;
+  /** the client reached the broker through toxiproxy (latency.ts) */
+  proxied: boolean;
   /** records measured (after warm-up) */
   records: number;
   elapsedMs: number;
@@ -108,6 +112,10 @@ export interface RunResult {
   brokerCpuPct?: number;
   /** CPU of everything else on the machine over the window, % of one core (a shared machine shows here) */
   otherCpuPct?: number;
+  /** toxiproxy's CPU over the window, % of one core (proxied runs; not in otherCpuPct) */
+  proxyCpuPct?: number;
+  /** MB toxiproxy forwarded over the whole run, warm-up included (proxied runs) */
+  proxyMb?: { upstream: number; downstream: number };
   /** peak RSS of the client process, MB */
   peakRssMb: number;
   /** records the client/node acknowledged (null: it does not report acknowledgements) */

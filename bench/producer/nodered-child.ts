@@ -31,7 +31,10 @@ export interface ChildConfig {
   mode: 'throughput' | 'lowrate' | 'backpressure';
   impl: Impl;
   preset: PresetId;
+  /** what the producer node under test connects to (through toxiproxy in the latency cases) */
   brokers: string;
+  /** the bench's own reads (topic offsets), straight to the broker; `brokers` if unset */
+  adminBrokers?: string;
   topic: string;
   userDir: string;
   /** records measured, after `warmup` warm-up records (seq 0..warmup-1) */
@@ -247,7 +250,7 @@ async function main(): Promise<void> {
   // For the node that reports no acknowledgement: the topic's offsets tell what arrived.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Kafka, logLevel } = require('kafkajs') as typeof import('kafkajs');
-  const admin = new Kafka({ brokers: cfg.brokers.split(','), clientId: 'bench-offsets', logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({ brokers: (cfg.adminBrokers ?? cfg.brokers).split(','), clientId: 'bench-offsets', logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   const inTopic = async () => (await admin.fetchTopicOffsets(cfg.topic)).reduce((n, p) => n + Number(p.high), 0);
   const noAcks = cfg.impl === 'kafkajs';

@@ -42,9 +42,9 @@ async function main(): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const kafkajs = require(require.resolve('kafkajs', { paths: [cfg.pkgDir] })) as typeof import('kafkajs');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const codecs = require(path.join(cfg.pkgDir, 'dist', 'lib', 'codecs.js'));
+  const codecs = require(path.join(cfg.pkgDir, 'dist', 'lib', 'kafka', 'codecs', 'index.js'));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const murmur = require(path.join(cfg.pkgDir, 'dist', 'lib', 'murmur2.js'));
+  const murmur = require(path.join(cfg.pkgDir, 'dist', 'lib', 'kafka', 'murmur2.js'));
   await codecs.registerCodecs();
   const t = templates();
   const partitionOfTemplate = t.map((x) => murmur.partitionForStringKey(x.key, cfg.partitions) as number);

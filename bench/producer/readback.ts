@@ -44,9 +44,9 @@ export async function readBack(o: ReadBackOptions): Promise<ReadBackResult> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const kafkajs = require(require.resolve('kafkajs', { paths: [o.pkgDir] })) as typeof import('kafkajs');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  await require(path.join(o.pkgDir, 'dist', 'lib', 'codecs.js')).registerCodecs();
+  await require(path.join(o.pkgDir, 'dist', 'lib', 'kafka', 'codecs', 'index.js')).registerCodecs();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const murmur = require(path.join(o.pkgDir, 'dist', 'lib', 'murmur2.js'));
+  const murmur = require(path.join(o.pkgDir, 'dist', 'lib', 'kafka', 'murmur2.js'));
   const t = templates();
   const partitionOfTemplate = t.map((x) => murmur.partitionForStringKey(x.key, o.partitions) as number);
   const keyIndex = new Map<string, number>();

@@ -11,9 +11,13 @@
 // plus a low-rate run (100 msg/s: p99 within linger.ms + 10 ms) and a backpressure run
 // (broker stopped, 200,000 records pushed in). Every run's topic is read back.
 //
+// --latency=0,1 runs every throughput case once per network case: 0 = loopback, N = the
+// broker N ms away each way (toxiproxy, latency.ts; built once with `go install`), 0p =
+// through toxiproxy without delay. The loopback case alone (the default) reports as before.
+//
 //   node --import tsx bench/producer/run.ts [--quick] [--only=node,raw-kafkajs,...]
-//        [--presets=safe,throughput] [--records=N] [--other-records=N] [--no-lowrate]
-//        [--no-backpressure] [--cpu-prof] [--out=bench/results]
+//        [--presets=safe,throughput] [--latency=0,1] [--records=N] [--other-records=N]
+//        [--no-lowrate] [--no-backpressure] [--cpu-prof] [--out=bench/results]
 //
 // Needs `npm run build` first (scripts/bench.js does it). Writes <out>/producer.json,
 // <out>/producer.md (the tables) and <out>/producer.svg (the chart).
@@ -27,6 +31,7 @@ import { cacheDir, kafkaClasspath, kafkaVersion, startKafka, type KafkaHandle } 
 import { trackChild } from '../../test/support/kafka/cleanup';
 import { toolsLog4jConfig } from '../../test/support/kafka/java';
 import { renderChart } from './chart';
+import { isLoopback, type NetCase, netLabel, netTag, parseNetCases, produceRoundTrip, type ProxiedKafka, putBehindToxiproxy, type RoundTrip, sameNet } from './latency';
 import { summarize } from './profile-summary';
 import {
   type ChildMessage,
@@ -79,6 +84,9 @@ const cpuProf = flag('cpu-prof');
 // This machine may be shared: before each measured run, wait up to this long for it to be idle.
 const QUIET_WAIT_MS = Number(opt('quiet-wait-ms') ?? (quick ? 15_000 : 90_000));
 const want = (id: string) => !only || only.includes(id);
+// The network cases every throughput case runs in (latency.ts).
+const NETS = parseNetCases(opt('latency') ?? '0');
+const LOOPBACK: NetCase = { latencyMs: 0, proxied: false };
 
 const OTHER_NODES: Record<string, { pkg: string; version: string; impl: Impl; label: string }> = {
   suite: { pkg: 'node-red-contrib-kafka-suite', version: '0.0.5', impl: 'suite', label: 'node-red-contrib-kafka-suite 0.0.5' },
@@ -162,10 +170,20 @@ async function compileJava(classpath: string): Promise<string> {
 
 let kafka: KafkaHandle;
 let brokerPid: number | undefined;
+/** The brokers behind toxiproxy, when a --latency case needs them. */
+let proxied: ProxiedKafka | undefined;
 
-/** CPU of the broker and of the whole machine, and wall time, between a run's window edges. */
+/** What the client under test bootstraps from in a network case. */
+function clientBrokers(net: NetCase): string[] {
+  if (!net.proxied) return kafka.brokers;
+  if (!proxied) throw new Error('no toxiproxy in front of the broker');
+  return proxied.brokers;
+}
+
+/** CPU of the broker, of toxiproxy and of the whole machine, and wall time, between a run's window edges. */
 class MeasuredWindow {
   private b = [NaN, NaN];
+  private p = [0, 0];
   private s = [NaN, NaN];
   private w = [0, 0];
 
@@ -179,13 +197,24 @@ class MeasuredWindow {
 
   private mark(i: number): void {
     this.b[i] = brokerCpuMs();
+    // Once started, toxiproxy stays up (idle in loopback cases): keep its CPU out of "other" in every case.
+    this.p[i] = proxied ? procCpuMs(proxied.toxiproxy.pid) : 0;
     this.s[i] = systemCpuMs().busy;
     this.w[i] = performance.now();
   }
 
-  measures(): { brokerCpuMs: number; windowMs: number; systemBusyMs: number } {
-    return { brokerCpuMs: this.b[1] - this.b[0], windowMs: this.w[1] - this.w[0], systemBusyMs: this.s[1] - this.s[0] };
+  measures(): WindowMeasures {
+    return { brokerCpuMs: this.b[1] - this.b[0], proxyCpuMs: this.p[1] - this.p[0], windowMs: this.w[1] - this.w[0], systemBusyMs: this.s[1] - this.s[0] };
   }
+}
+
+interface WindowMeasures {
+  brokerCpuMs: number;
+  /** toxiproxy's CPU (0 without it) */
+  proxyCpuMs: number;
+  windowMs: number;
+  /** whole-machine busy CPU over the window, ms */
+  systemBusyMs: number;
 }
 
 function brokerCpuMs(): number {
@@ -235,12 +264,8 @@ interface ChildHooks {
   onOutage?(result: Record<string, unknown>): Promise<void>;
 }
 
-interface ChildRun {
+interface ChildRun extends WindowMeasures {
   result: Record<string, unknown>;
-  brokerCpuMs: number;
-  windowMs: number;
-  /** whole-machine busy CPU over the window, ms */
-  systemBusyMs: number;
   /** busy cores (of other processes, mostly) in the second before the window */
   busyBefore: number;
 }
@@ -344,12 +369,9 @@ function runNodeChild(file: string, config: object, timeoutMs: number, hooks: Ch
   });
 }
 
-interface JavaRun {
+interface JavaRun extends WindowMeasures {
   stdout: string;
   result?: Record<string, unknown>;
-  brokerCpuMs: number;
-  windowMs: number;
-  systemBusyMs: number;
   busyBefore: number;
 }
 
@@ -417,10 +439,11 @@ interface Ctx {
 
 const mb = (rps: number) => (rps * RECORD_BYTES) / (1024 * 1024);
 
-/** Broker CPU and the rest of the machine's over the measured window. */
-function addLoad(r: RunResult, run: { brokerCpuMs: number; windowMs: number; systemBusyMs: number }): RunResult {
+/** Broker CPU, toxiproxy's and the rest of the machine's over the measured window. */
+function addLoad(r: RunResult, run: WindowMeasures): RunResult {
   r.brokerCpuPct = (run.brokerCpuMs / run.windowMs) * 100;
-  r.otherCpuPct = Math.max(0, ((run.systemBusyMs - run.brokerCpuMs - r.cpuMs) / run.windowMs) * 100);
+  if (r.proxied) r.proxyCpuPct = (run.proxyCpuMs / run.windowMs) * 100;
+  r.otherCpuPct = Math.max(0, ((run.systemBusyMs - run.brokerCpuMs - run.proxyCpuMs - r.cpuMs) / run.windowMs) * 100);
   if (r.otherCpuPct > 30) r.notes.push(`other processes used ${Math.round(r.otherCpuPct)} % of a core during the run: the figures are depressed`);
   return r;
 }
@@ -455,13 +478,19 @@ function checkReadBack(r: RunResult, rb: ReadBackResult, expectedUnique: number)
   }
 }
 
-async function javaPP(ctx: Ctx, preset: PresetId): Promise<RunResult> {
-  return withTopic(ctx, `java-pp-${preset}`, async (topic) => {
+/** A topic name part for the case: 'java-keyed-safe', 'java-keyed-safe-1ms'. */
+function caseName(base: string, net: NetCase): string {
+  const tag = netTag(net);
+  return tag ? `${base}-${tag}` : base;
+}
+
+async function javaPP(ctx: Ctx, preset: PresetId, net: NetCase): Promise<RunResult> {
+  return withTopic(ctx, caseName(`java-pp-${preset}`, net), async (topic) => {
     const total = WARMUP + RECORDS;
     const run = await runJava(ctx.classes, [
       'pp', '--topic', topic, '--num-records', String(total), '--throughput', '-1', '--payload-file', ctx.payloadFile,
       '--warmup-records', String(WARMUP), '--reporting-interval', '600000',
-      '--command-property', `bootstrap.servers=${kafka.brokers.join(',')}`, ...javaProps(PRESETS[preset]),
+      '--command-property', `bootstrap.servers=${clientBrokers(net).join(',')}`, ...javaProps(PRESETS[preset]),
     ], 600_000);
     // With --warmup-records it prints the whole run's line, then "N steady state records sent, ...".
     const lines = run.stdout.split('\n');
@@ -472,7 +501,7 @@ async function javaPP(ctx: Ctx, preset: PresetId): Promise<RunResult> {
     const res = run.result!;
     const wallMs = Number(res.wallMs);
     const r: RunResult = {
-      id: 'java-pp', preset, impl: 'java-pp', label: `Java ProducerPerformance (kafka-tools ${kafkaVersion()})`,
+      id: 'java-pp', preset, impl: 'java-pp', label: `Java ProducerPerformance (kafka-tools ${kafkaVersion()})`, latencyMs: net.latencyMs, proxied: net.proxied,
       records: s.records, elapsedMs: (s.records / s.recordsPerSec) * 1000, recordsPerSec: s.recordsPerSec, mbPerSec: s.mbPerSec,
       ackP50Ms: s.p50Ms, ackP99Ms: s.p99Ms, ackMaxMs: s.maxMs,
       cpuMs: Number(res.cpuMs), cpuPct: (Number(res.cpuMs) / wallMs) * 100,
@@ -490,15 +519,15 @@ async function javaPP(ctx: Ctx, preset: PresetId): Promise<RunResult> {
   });
 }
 
-async function javaKeyed(ctx: Ctx, preset: PresetId): Promise<RunResult> {
-  return withTopic(ctx, `java-keyed-${preset}`, async (topic) => {
+async function javaKeyed(ctx: Ctx, preset: PresetId, net: NetCase): Promise<RunResult> {
+  return withTopic(ctx, caseName(`java-keyed-${preset}`, net), async (topic) => {
     const total = WARMUP + RECORDS;
-    const run = await runJava(ctx.classes, ['keyed', kafka.brokers.join(','), topic, ctx.templatesFile, String(total), String(WARMUP), ...javaProps(PRESETS[preset])], 600_000);
+    const run = await runJava(ctx.classes, ['keyed', clientBrokers(net).join(','), topic, ctx.templatesFile, String(total), String(WARMUP), ...javaProps(PRESETS[preset])], 600_000);
     const res = run.result!;
     const elapsedMs = Number(res.elapsedMs);
     const rps = Number(res.recordsPerSec);
     const r: RunResult = {
-      id: 'java-keyed', preset, impl: 'java-keyed', label: `Java KafkaProducer ${kafkaVersion()}, our keyed record set`,
+      id: 'java-keyed', preset, impl: 'java-keyed', label: `Java KafkaProducer ${kafkaVersion()}, our keyed record set`, latencyMs: net.latencyMs, proxied: net.proxied,
       records: RECORDS, elapsedMs, recordsPerSec: rps, mbPerSec: mb(rps),
       ackP50Ms: num(res.p50Ms), ackP99Ms: num(res.p99Ms), ackMaxMs: num(res.maxMs),
       cpuMs: Number(res.cpuMs), cpuPct: (Number(res.cpuMs) / elapsedMs) * 100,
@@ -511,20 +540,20 @@ async function javaKeyed(ctx: Ctx, preset: PresetId): Promise<RunResult> {
   });
 }
 
-async function rawKafkajs(ctx: Ctx, preset: PresetId): Promise<RunResult> {
-  return withTopic(ctx, `raw-kafkajs-${preset}`, async (topic) => {
+async function rawKafkajs(ctx: Ctx, preset: PresetId, net: NetCase): Promise<RunResult> {
+  return withTopic(ctx, caseName(`raw-kafkajs-${preset}`, net), async (topic) => {
     const total = WARMUP + RECORDS;
     const run = await runNodeChild(
       childJs(ctx.work, 'raw-kafkajs-child'),
-      { preset, brokers: kafka.brokers.join(','), topic, pkgDir: ctx.pkgDir, records: RECORDS, warmup: WARMUP, partitions: PARTITIONS, timeoutMs: 300_000 },
+      { preset, brokers: clientBrokers(net).join(','), topic, pkgDir: ctx.pkgDir, records: RECORDS, warmup: WARMUP, partitions: PARTITIONS, timeoutMs: 300_000 },
       600_000,
       {},
-      cpuProf ? `raw-kafkajs-${preset}` : undefined,
+      cpuProf ? caseName(`raw-kafkajs-${preset}`, net) : undefined,
     );
     const res = run.result;
     const rps = Number(res.recordsPerSec);
     const r: RunResult = {
-      id: 'raw-kafkajs', preset, impl: 'raw-kafkajs', label: 'raw kafkajs 2.2.4 sendBatch, ideal batches',
+      id: 'raw-kafkajs', preset, impl: 'raw-kafkajs', label: 'raw kafkajs 2.2.4 sendBatch, ideal batches', latencyMs: net.latencyMs, proxied: net.proxied,
       records: RECORDS, elapsedMs: Number(res.elapsedMs), recordsPerSec: rps, mbPerSec: mb(rps),
       ackP50Ms: num(res.ackP50Ms), ackP99Ms: num(res.ackP99Ms), ackMaxMs: num(res.ackMaxMs),
       cpuMs: Number(res.cpuMs), cpuPct: Number(res.cpuPct),
@@ -547,18 +576,22 @@ function childConfig(ctx: Ctx, impl: Impl, preset: PresetId, topic: string, extr
   };
 }
 
-async function nodeRed(ctx: Ctx, impl: Impl, preset: PresetId): Promise<RunResult> {
+async function nodeRed(ctx: Ctx, impl: Impl, preset: PresetId, net: NetCase): Promise<RunResult> {
   const other = Object.values(OTHER_NODES).find((n) => n.impl === impl);
   const records = other ? OTHER_RECORDS : RECORDS;
   const warmup = other ? OTHER_WARMUP : WARMUP;
-  return withTopic(ctx, `${impl}-${preset}`, async (topic) => {
-    const cfg = childConfig(ctx, impl, preset, topic, { records, warmup, timeoutMs: other ? 180_000 : 300_000 });
-    const run = await runNodeChild(childJs(ctx.work, 'nodered-child'), cfg, 600_000, {}, cpuProf ? `${impl === 'ours' ? 'node' : impl}-${preset}` : undefined);
+  return withTopic(ctx, caseName(`${impl}-${preset}`, net), async (topic) => {
+    const cfg = childConfig(ctx, impl, preset, topic, {
+      records, warmup, timeoutMs: other ? 180_000 : 300_000,
+      brokers: clientBrokers(net).join(','), adminBrokers: kafka.brokers.join(','),
+    });
+    const run = await runNodeChild(childJs(ctx.work, 'nodered-child'), cfg, 600_000, {}, cpuProf ? caseName(`${impl === 'ours' ? 'node' : impl}-${preset}`, net) : undefined);
     const res = run.result;
     const rps = Number(res.recordsPerSec);
     const r: RunResult = {
       id: impl === 'ours' ? 'node' : impl, preset, impl: impl === 'ours' ? 'node' : 'other',
       label: impl === 'ours' ? 'this node (streamsafe-kafka-producer) in Node-RED' : `${other!.label} in Node-RED`,
+      latencyMs: net.latencyMs, proxied: net.proxied,
       records, elapsedMs: Number(res.elapsedMs), recordsPerSec: rps, mbPerSec: mb(rps),
       ackP50Ms: num(res.ackP50Ms), ackP99Ms: num(res.ackP99Ms), ackMaxMs: num(res.ackMaxMs),
       cpuMs: Number(res.cpuMs), cpuPct: Number(res.cpuPct),
@@ -744,13 +777,116 @@ function ratio(a?: number, b?: number): number {
 }
 
 function table(results: RunResult[]): string {
-  const head = '| preset | producer | records | records/s | MB/s | ack p50 ms | ack p99 ms | send→append p50 / p99 ms | client CPU | broker CPU | other procs CPU | peak RSS MB | acknowledged | read back: distinct / dup / missing |';
-  const sep = '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |';
+  // Proxied runs add toxiproxy's CPU and traffic; loopback tables keep their columns.
+  const proxy = results.some((r) => r.proxied);
+  const head = `| preset | producer | records | records/s | MB/s | ack p50 ms | ack p99 ms | send→append p50 / p99 ms | client CPU | broker CPU |${proxy ? ' toxiproxy CPU | via toxiproxy MB up / down |' : ''} other procs CPU | peak RSS MB | acknowledged | read back: distinct / dup / missing |`;
+  const sep = `| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${proxy ? ' ---: | ---: |' : ''} ---: | ---: | ---: | --- |`;
   const rows = results.map((r) => {
     const rb = r.readBack;
-    return `| ${PRESETS[r.preset].label} | ${r.label} | ${fmt(r.records)} | **${fmt(r.recordsPerSec)}**${r.rounds ? `<br><sub>${fmt(Math.min(...r.rounds))}–${fmt(Math.max(...r.rounds))}</sub>` : ''} | ${fmt(r.mbPerSec, 1)} | ${fmt(r.ackP50Ms, 1)} | ${fmt(r.ackP99Ms, 1)} | ${r.appendP50Ms !== undefined ? `${fmt(r.appendP50Ms, 0)} / ${fmt(r.appendP99Ms, 0)}` : 'n/a'} | ${fmt(r.cpuPct)} % | ${fmt(r.brokerCpuPct)} % | ${fmt(r.otherCpuPct)} % | ${fmt(r.peakRssMb)} | ${r.acked === null ? 'not reported' : fmt(r.acked)}${r.errors ? ` (${fmt(r.errors)} failed)` : ''} | ${rb ? `${fmt(rb.unique)} / ${fmt(rb.duplicates)} / ${fmt(rb.missing)}` : 'n/a'} |`;
+    const proxyCells = proxy ? ` ${fmt(r.proxyCpuPct)} % | ${r.proxyMb ? `${fmt(r.proxyMb.upstream, 1)} / ${fmt(r.proxyMb.downstream, 1)}` : 'n/a'} |` : '';
+    return `| ${PRESETS[r.preset].label} | ${r.label} | ${fmt(r.records)} | **${fmt(r.recordsPerSec)}**${r.rounds ? `<br><sub>${fmt(Math.min(...r.rounds))}–${fmt(Math.max(...r.rounds))}</sub>` : ''} | ${fmt(r.mbPerSec, 1)} | ${fmt(r.ackP50Ms, 1)} | ${fmt(r.ackP99Ms, 1)} | ${r.appendP50Ms !== undefined ? `${fmt(r.appendP50Ms, 0)} / ${fmt(r.appendP99Ms, 0)}` : 'n/a'} | ${fmt(r.cpuPct)} % | ${fmt(r.brokerCpuPct)} % |${proxyCells} ${fmt(r.otherCpuPct)} % | ${fmt(r.peakRssMb)} | ${r.acked === null ? 'not reported' : fmt(r.acked)}${r.errors ? ` (${fmt(r.errors)} failed)` : ''} | ${rb ? `${fmt(rb.unique)} / ${fmt(rb.duplicates)} / ${fmt(rb.missing)}` : 'n/a'} |`;
   });
   return [head, sep, ...rows].join('\n');
+}
+
+/** One preset in one network case: records/s of each contender and the node's ratios. */
+interface LatencyRow {
+  preset: PresetId;
+  latencyMs: number;
+  proxied: boolean;
+  network: string;
+  /** records/s by case id (java-pp, java-keyed, raw-kafkajs, node, suite, ...) */
+  recordsPerSec: Record<string, number>;
+  bestOther?: { id: string; label: string; recordsPerSec: number };
+  nodeOverBestOther: number | null;
+  nodeOverRawKafkajs: number | null;
+  nodeOverJavaKeyed: number | null;
+  nodeOverJavaPP: number | null;
+}
+
+function latencyRows(results: RunResult[]): LatencyRow[] {
+  const rows: LatencyRow[] = [];
+  const nan = (v: number) => (Number.isFinite(v) ? v : null);
+  for (const preset of presets) {
+    for (const net of NETS) {
+      const here = results.filter((r) => r.preset === preset && sameNet(r, net));
+      if (!here.length) continue;
+      const get = (id: string) => here.find((r) => r.id === id)?.recordsPerSec;
+      const best = here.filter((r) => r.impl === 'other').sort((a, b) => b.recordsPerSec - a.recordsPerSec)[0];
+      const node = get('node');
+      rows.push({
+        preset, latencyMs: net.latencyMs, proxied: net.proxied, network: netLabel(net),
+        recordsPerSec: Object.fromEntries(here.map((r) => [r.id, r.recordsPerSec])),
+        bestOther: best && { id: best.id, label: best.label.replace(' in Node-RED', ''), recordsPerSec: best.recordsPerSec },
+        nodeOverBestOther: nan(ratio(node, best?.recordsPerSec)),
+        nodeOverRawKafkajs: nan(ratio(node, get('raw-kafkajs'))),
+        nodeOverJavaKeyed: nan(ratio(node, get('java-keyed'))),
+        nodeOverJavaPP: nan(ratio(node, get('java-pp'))),
+      });
+    }
+  }
+  return rows;
+}
+
+/** The network case of the main table, the targets and the chart: loopback when it ran. */
+function primaryNet(): NetCase {
+  return NETS.find(isLoopback) ?? NETS[0];
+}
+
+function primaryResults(results: RunResult[]): RunResult[] {
+  return results.filter((r) => sameNet(r, primaryNet()));
+}
+
+/** The section on the network cases (only when one of them is proxied). */
+function latencySection(rep: Report): string[] {
+  const net = rep.network;
+  if (!net?.cases.some((c) => c.proxied)) return [];
+  const lines: string[] = [];
+  const delays = [...new Set(net.cases.filter((c) => c.latencyMs).map((c) => c.latencyMs))].join(' and ');
+  lines.push(`### Broker latency${delays ? `: ${delays} ms away each way` : ''}`);
+  lines.push('');
+  lines.push(
+    `On loopback a produce request costs almost nothing, which flatters a producer that sends one request per msg. In the proxied cases every client under test ` +
+      `reaches the broker through toxiproxy ${net.toxiproxy ?? ''} with a \`latency\` toxic of N ms on both directions (client → broker and broker → client, no jitter): ` +
+      `the broker has a second listener, advertised at the proxy's address, so metadata sends every connection (bootstrap and leaders) through the proxy; ` +
+      `the controller, topic set-up and the read-back use the direct listener. toxiproxy shares the same cores: its CPU is its own column, not in "other procs" ` +
+      `(\`--latency=0,0p,1\` adds a run through the proxy without delay, to tell its cost from the delay's). ` +
+      `Same records, presets, rounds and read-back as above; the low-rate and backpressure runs are loopback only.`,
+  );
+  lines.push('');
+  if (net.roundTrips.length) {
+    const base = net.roundTrips.find((t) => !t.proxied);
+    lines.push('Check: produce round trip of one record (kafkajs, acks all, one request at a time, partition 0), after 5 untimed sends:');
+    lines.push('');
+    lines.push('| network | sends | p50 ms | p90 ms | min ms | added p50 vs loopback | brokers named by metadata |');
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
+    for (const t of net.roundTrips) {
+      const added = base && t.proxied ? t.p50Ms - base.p50Ms : NaN;
+      const want = 2 * t.latencyMs;
+      const check = Number.isFinite(added) && t.latencyMs ? ` (≥ ${want} ms: ${added >= want ? 'met' : '**not met**'})` : '';
+      lines.push(`| ${netLabel(t)} | ${t.sends} | ${fmt(t.p50Ms, 2)} | ${fmt(t.p90Ms, 2)} | ${fmt(t.minMs, 2)} | ${Number.isFinite(added) ? `+${fmt(added, 2)} ms${check}` : '–'} | ${t.advertised.join(', ')}${t.proxied ? ' (toxiproxy)' : ''} |`);
+    }
+    lines.push('');
+  }
+  const ids = ['node', 'raw-kafkajs', 'java-keyed', 'java-pp'];
+  lines.push('| preset | network | this node | raw kafkajs | Java keyed | Java ProducerPerformance | best other Node-RED node | node ÷ best other node | node ÷ raw kafkajs | node ÷ Java keyed |');
+  lines.push('| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |');
+  for (const row of rep.byLatency) {
+    const rps = ids.map((id) => (row.recordsPerSec[id] === undefined ? 'n/a' : fmt(row.recordsPerSec[id])));
+    const best = row.bestOther ? `${row.bestOther.label}: ${fmt(row.bestOther.recordsPerSec)}` : 'n/a';
+    lines.push(`| ${PRESETS[row.preset].label} | ${row.network} | **${rps[0]}** | ${rps[1]} | ${rps[2]} | ${rps[3]} | ${best} | ${fmt(row.nodeOverBestOther ?? NaN, 1)} | ${fmt(row.nodeOverRawKafkajs ?? NaN, 2)} | ${fmt(row.nodeOverJavaKeyed ?? NaN, 2)} |`);
+  }
+  lines.push('');
+  // Every proxied case's runs, unless the main table above already shows them.
+  for (const c of net.cases.filter((x) => x.proxied && !sameNet(x, primaryNet()))) {
+    const here = rep.results.filter((r) => sameNet(r, c));
+    if (!here.length) continue;
+    lines.push(`#### Every run, ${netLabel(c)}`);
+    lines.push('');
+    lines.push(table(here));
+    lines.push('');
+  }
+  return lines;
 }
 
 interface Report {
@@ -765,18 +901,23 @@ interface Report {
   backpressure?: BackpressureResult;
   /** the same run, Node-RED started with V8's allocation-site pretenuring off */
   backpressureFlags?: BackpressureResult;
+  /** the network cases (--latency) and the round-trip check of the proxied ones */
+  network?: { cases: NetCase[]; toxiproxy?: string; roundTrips: RoundTrip[] };
+  /** per preset and network case: records/s of each contender, the node's ratios */
+  byLatency: LatencyRow[];
   skipped: string[];
   totalMs: number;
 }
 
 function targets(rep: Report): string[] {
   const out: string[] = [];
+  const results = primaryResults(rep.results);
   for (const p of presets) {
-    const get = (id: string) => rep.results.find((r) => r.preset === p && r.id === id);
+    const get = (id: string) => results.find((r) => r.preset === p && r.id === id);
     const node = get('node');
     if (!node) continue;
     const raw = get('raw-kafkajs');
-    const others = rep.results.filter((r) => r.preset === p && r.impl === 'other');
+    const others = results.filter((r) => r.preset === p && r.impl === 'other');
     const best = others.sort((a, b) => b.recordsPerSec - a.recordsPerSec)[0];
     const pp = get('java-pp');
     const jk = get('java-keyed');
@@ -815,7 +956,7 @@ function markdown(rep: Report): string {
   lines.push('');
   lines.push('### Throughput, latency, CPU, memory');
   lines.push('');
-  lines.push(table(rep.results));
+  lines.push(table(primaryResults(rep.results)));
   lines.push('');
   lines.push('![records per second, log scale](bench/results/producer.svg)');
   lines.push('');
@@ -823,6 +964,7 @@ function markdown(rep: Report): string {
   lines.push('');
   lines.push(...targets(rep));
   lines.push('');
+  lines.push(...latencySection(rep));
   if (rep.lowRate.length) {
     lines.push(`### Low rate: 100 msg/s for ${LOWRATE_SECONDS} s, this node`);
     lines.push('');
@@ -886,7 +1028,7 @@ function markdown(rep: Report): string {
     lines.push('');
     lines.push('Run notes:');
     lines.push('');
-    for (const r of notes) lines.push(`- ${PRESETS[r.preset].label}, ${r.label}: ${r.notes.join('; ')}`);
+    for (const r of notes) lines.push(`- ${PRESETS[r.preset].label}${r.proxied ? `, ${netLabel(r)}` : ''}, ${r.label}: ${r.notes.join('; ')}`);
   }
   if (rep.skipped.length) {
     lines.push('');
@@ -920,6 +1062,7 @@ async function main(): Promise<void> {
   const lowRates: LowRateResult[] = [];
   let bp: BackpressureResult | undefined;
   let bpFlags: BackpressureResult | undefined;
+  const roundTrips: RoundTrip[] = [];
   try {
     const pkgDir = snapshotPackage(work);
     const othersWanted = Object.keys(OTHER_NODES).some(want);
@@ -942,6 +1085,11 @@ async function main(): Promise<void> {
 
     log(`starting Kafka ${kafkaVersion()} (JVM opts: ${process.env.STREAMSAFE_KAFKA_JVM_OPTS})`);
     kafka = await startKafka({ mode: 'single', name: 'bench' });
+    if (NETS.some((n) => n.proxied)) {
+      log('putting the broker behind toxiproxy (a second listener, advertised at the proxy; the broker restarts once)');
+      proxied = await putBehindToxiproxy(kafka, log, path.join(work, 'toxiproxy.log'));
+      log(`toxiproxy ${proxied.toxiproxy.version} pid ${proxied.toxiproxy.pid}: clients under test bootstrap from ${proxied.brokers.join(',')}`);
+    }
     locateBroker();
     log(`broker ${kafka.brokers[0]} pid ${brokerPid}`);
 
@@ -952,12 +1100,38 @@ async function main(): Promise<void> {
         '--command-property', `bootstrap.servers=${kafka.brokers.join(',')}`, ...javaProps(PRESETS.throughput)], 300_000);
     });
 
-    /** One run of a case; failures are noted and skipped. */
-    const once = async (name: string, fn: () => Promise<RunResult>): Promise<RunResult | undefined> => {
+    // Check that the proxied path really is further away: one produce at a time, direct
+    // and through the proxy at each delay (N ms each way should add 2N ms).
+    const viaProxy = proxied;
+    if (viaProxy) {
+      await withTopic(ctx, 'round-trip', async (topic) => {
+        roundTrips.push(await produceRoundTrip(kafka.brokers, topic, LOOPBACK));
+        for (const net of NETS.filter((n) => n.proxied)) {
+          await viaProxy.setLatency(net.latencyMs);
+          roundTrips.push(await produceRoundTrip(viaProxy.brokers, topic, net));
+        }
+      });
+      const base = roundTrips[0];
+      for (const t of roundTrips) {
+        const added = t.p50Ms - base.p50Ms;
+        const check = t.proxied && t.latencyMs ? `, +${fmt(added, 2)} ms over loopback (want >= ${2 * t.latencyMs} ms: ${added >= 2 * t.latencyMs ? 'ok' : 'NOT MET'})` : '';
+        log(`produce round trip, ${netLabel(t)}: p50 ${fmt(t.p50Ms, 2)} ms, p90 ${fmt(t.p90Ms, 2)} ms${check}; metadata names ${t.advertised.join(',')}`);
+      }
+    }
+
+    /** One run of a case in a network case; failures are noted and skipped. */
+    const once = async (name: string, net: NetCase, fn: () => Promise<RunResult>): Promise<RunResult | undefined> => {
       log(`${name} ...`);
       try {
+        if (net.proxied) await proxied!.setLatency(net.latencyMs);
+        const before = net.proxied ? await proxied!.bytes() : undefined;
         const r = await fn();
-        log(`  ${fmt(r.recordsPerSec)} records/s, ack p50 ${fmt(r.ackP50Ms, 1)} ms p99 ${fmt(r.ackP99Ms, 1)} ms, CPU ${fmt(r.cpuPct)} %, broker ${fmt(r.brokerCpuPct)} %, other ${fmt(r.otherCpuPct)} %, RSS ${fmt(r.peakRssMb)} MB, read back ${r.readBack?.unique}/${r.readBack?.duplicates}/${r.readBack?.missing}${r.notes.length ? `; ${r.notes.join('; ')}` : ''}`);
+        if (before) {
+          const after = await proxied!.bytes();
+          r.proxyMb = { upstream: (after.upstream - before.upstream) / 2 ** 20, downstream: (after.downstream - before.downstream) / 2 ** 20 };
+        }
+        const proxyText = r.proxied ? `, toxiproxy ${fmt(r.proxyCpuPct)} % (${fmt(r.proxyMb?.upstream)} MB up)` : '';
+        log(`  ${fmt(r.recordsPerSec)} records/s, ack p50 ${fmt(r.ackP50Ms, 1)} ms p99 ${fmt(r.ackP99Ms, 1)} ms, CPU ${fmt(r.cpuPct)} %, broker ${fmt(r.brokerCpuPct)} %${proxyText}, other ${fmt(r.otherCpuPct)} %, RSS ${fmt(r.peakRssMb)} MB, read back ${r.readBack?.unique}/${r.readBack?.duplicates}/${r.readBack?.missing}${r.notes.length ? `; ${r.notes.join('; ')}` : ''}`);
         return r;
       } catch (e) {
         log(`  FAILED: ${(e as Error).message}`);
@@ -975,30 +1149,40 @@ async function main(): Promise<void> {
     };
 
     for (const preset of presets) {
-      const pl = PRESETS[preset].label;
-      if (want('java-pp')) median([await once(`${pl}: Java ProducerPerformance`, () => javaPP(ctx, preset))].filter((r): r is RunResult => !!r));
-      // The cases the targets compare run in interleaved rounds, so a burst of load from
-      // elsewhere on the machine hits one round of each rather than every round of one.
-      const rounds: Record<string, RunResult[]> = { 'java-keyed': [], 'raw-kafkajs': [], node: [] };
+      // 'Safe' on loopback (names as before), 'Safe, broker 1 ms away each way' otherwise.
+      const pl = (net: NetCase) => `${PRESETS[preset].label}${net.proxied ? `, ${netLabel(net)}` : ''}`;
+      for (const net of NETS) {
+        if (want('java-pp')) median([await once(`${pl(net)}: Java ProducerPerformance`, net, () => javaPP(ctx, preset, net))].filter((r): r is RunResult => !!r));
+      }
+      // The cases the targets compare run in interleaved rounds (and network cases within a
+      // round), so a burst of load from elsewhere on the machine hits one round of each
+      // rather than every round of one.
+      const rounds = NETS.map((): Record<string, RunResult[]> => ({ 'java-keyed': [], 'raw-kafkajs': [], node: [] }));
       for (let i = 0; i < ROUNDS; i++) {
         const tag = ROUNDS > 1 ? ` (round ${i + 1} of ${ROUNDS})` : '';
-        const add = (id: string, r: RunResult | undefined) => r && rounds[id].push(r);
-        if (want('java-keyed')) add('java-keyed', await once(`${pl}: Java KafkaProducer, keyed${tag}`, () => javaKeyed(ctx, preset)));
-        if (want('raw-kafkajs')) add('raw-kafkajs', await once(`${pl}: raw kafkajs${tag}`, () => rawKafkajs(ctx, preset)));
-        if (want('node')) add('node', await once(`${pl}: this node in Node-RED${tag}`, () => nodeRed(ctx, 'ours', preset)));
+        for (const [k, net] of NETS.entries()) {
+          const add = (id: string, r: RunResult | undefined) => r && rounds[k][id].push(r);
+          if (want('java-keyed')) add('java-keyed', await once(`${pl(net)}: Java KafkaProducer, keyed${tag}`, net, () => javaKeyed(ctx, preset, net)));
+          if (want('raw-kafkajs')) add('raw-kafkajs', await once(`${pl(net)}: raw kafkajs${tag}`, net, () => rawKafkajs(ctx, preset, net)));
+          if (want('node')) add('node', await once(`${pl(net)}: this node in Node-RED${tag}`, net, () => nodeRed(ctx, 'ours', preset, net)));
+        }
       }
-      for (const id of ['java-keyed', 'raw-kafkajs', 'node']) median(rounds[id]);
+      for (const r of rounds) for (const id of ['java-keyed', 'raw-kafkajs', 'node']) median(r[id]);
       if (othersDir) {
         for (const [id, n] of Object.entries(OTHER_NODES)) {
           if (!want(id)) continue;
           if (id === 'kafkajs' && preset !== 'safe') {
-            skipped.push(`${pl}: ${n.label}: it has no compression, linger or batch setting, so its High-throughput run would repeat its Safe run`);
+            skipped.push(`${PRESETS[preset].label}: ${n.label}: it has no compression, linger or batch setting, so its High-throughput run would repeat its Safe run`);
             continue;
           }
-          median([await once(`${pl}: ${n.label}`, () => nodeRed(ctx, n.impl, preset))].filter((r): r is RunResult => !!r));
+          for (const net of NETS) {
+            median([await once(`${pl(net)}: ${n.label}`, net, () => nodeRed(ctx, n.impl, preset, net))].filter((r): r is RunResult => !!r));
+          }
         }
       }
     }
+    // The low-rate and backpressure runs below are loopback cases.
+    await proxied?.setLatency(0);
     if (!flag('no-lowrate') && want('lowrate')) {
       for (const preset of presets) {
         log(`${PRESETS[preset].label}: low rate, 100 msg/s for ${LOWRATE_SECONDS} s ...`);
@@ -1034,6 +1218,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
+    await proxied?.toxiproxy.stop().catch(() => {});
     await kafka?.stop().catch(() => {});
     fs.rmSync(work, { recursive: true, force: true });
   }
@@ -1045,18 +1230,20 @@ async function main(): Promise<void> {
     node: process.version,
     kafka: kafkaVersion(),
     nodeRed: require('node-red/package.json').version,
-    options: { quick, records: RECORDS, otherRecords: OTHER_RECORDS, warmup: WARMUP, rounds: ROUNDS, window: WINDOW, chunk: CHUNK, presets, only: only ?? null },
+    options: { quick, records: RECORDS, otherRecords: OTHER_RECORDS, warmup: WARMUP, rounds: ROUNDS, window: WINDOW, chunk: CHUNK, presets, only: only ?? null, latency: opt('latency') ?? '0' },
     results,
     lowRate: lowRates,
     backpressure: bp,
     backpressureFlags: bpFlags,
+    network: { cases: NETS, toxiproxy: proxied?.toxiproxy.version, roundTrips },
+    byLatency: latencyRows(results),
     skipped,
     totalMs: Date.now() - started,
   };
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(path.join(outDir, 'producer.json'), JSON.stringify(rep, null, 2) + '\n');
   fs.writeFileSync(path.join(outDir, 'producer.md'), markdown(rep));
-  fs.writeFileSync(path.join(outDir, 'producer.svg'), renderChart(results));
+  fs.writeFileSync(path.join(outDir, 'producer.svg'), renderChart(primaryResults(results)));
   process.stdout.write(markdown(rep));
 }
 
