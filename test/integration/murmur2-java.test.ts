@@ -120,7 +120,8 @@ function generateKeys(): Key[] {
   // Numbers (decimal text) and objects (JSON text) through keyToBytes.
   const numbers: number[] = [0, -0, 1, -1, 0.5, -2.75, 1e21, 1e-7, 2 ** 53, -(2 ** 31), Number.MAX_VALUE, Number.MIN_VALUE, Number.NaN];
   for (let i = 0; i < 3_000; i++) numbers.push(i % 2 ? next() - 2 ** 31 : next() / (1 + (next() % 1000)));
-  for (const n of numbers) keys.push({ kind: 'string', label: 'number', text: String(n), source: n });
+  // NaN's text "NaN" is hashed as a string; as a key it has no bytes (key.ts refuses it).
+  for (const n of numbers) keys.push({ kind: 'string', label: 'number', text: String(n), source: Number.isFinite(n) ? n : undefined });
   for (let i = 0; i < 1_000; i++) {
     const o = { id: next(), user: randomText(next, next() % 12, multi), tags: [next() % 100, randomText(next, 3, [KANA])] };
     keys.push({ kind: 'string', label: 'object', text: JSON.stringify(o), source: o });

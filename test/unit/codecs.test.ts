@@ -3,8 +3,16 @@ import assert from 'node:assert/strict';
 import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 import * as zstdWasm from '@bokuweb/zstd-wasm';
 import { randomBytes, wordSoup } from '../support/payloads';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import {
   COMPRESSION_NAMES,
+  codecId,
+  compress,
+  decompress,
+  ready,
+  registerKafkajsCodecs,
   compressionObserver,
   LZ4_BLOCK_INPUT,
   compressionType,
@@ -228,6 +236,49 @@ describe('compressionType', () => {
   });
 });
 
+describe('registry: compress/decompress by Kafka codec id', () => {
+  before(() => ready());
+
+  test('round-trips all five codecs (0 none .. 4 zstd), each in its own stream format', async () => {
+    const inputs = [Buffer.alloc(0), Buffer.from('k'), tweets(70_000), randomBytes(5000, 4)];
+    const gzipOf = promisify(zlib.gzip);
+    for (const name of COMPRESSION_NAMES) {
+      const id = codecId(name);
+      assert.equal(id, compressionType(name), `${name}: the same number as kafkajs's CompressionTypes`);
+      for (const input of inputs) {
+        const out = await compress(id, input);
+        assert.ok(Buffer.isBuffer(out));
+        const back = await decompress(id, out);
+        assert.ok(back.equals(input), `${name}: ${input.length} bytes back`);
+        // The registry writes what each codec writes, and kafkajs's table (consumers) reads it.
+        if (name === 'none') assert.equal(out, input, 'none hands the input back');
+        else if (name === 'gzip') assert.ok(out.equals(await gzipOf(input)), 'gzip: zlib defaults, as kafkajs');
+        else assert.ok(out.equals(await ({ snappy: snappyCodec, lz4: lz4Codec, zstd: zstdCodec })[name].compress({ buffer: input })), name);
+      }
+    }
+    assert.deepEqual(COMPRESSION_NAMES.map(codecId), [0, 1, 2, 3, 4]);
+  });
+
+  test('decodes the Java client\'s frames by id, and refuses ids that are no codec', async () => {
+    for (const [name, hex] of Object.entries(JAVA_FRAMES) as [CompressionName, string][]) {
+      assert.ok((await decompress(codecId(name), Buffer.from(hex, 'hex'))).equals(FIXTURE), name);
+    }
+    for (const id of [5, 7, -1, 1.5, Number.NaN]) {
+      await assert.rejects(compress(id, FIXTURE), /unknown compression codec id/, String(id));
+      await assert.rejects(decompress(id, FIXTURE), /unknown compression codec id/, String(id));
+    }
+    assert.throws(() => codecId('brotli' as CompressionName), /unknown compression "brotli"/);
+  });
+
+  test('kafkajs\'s table, once registered, decodes what the registry encodes', async () => {
+    await registerKafkajsCodecs();
+    const input = tweets(40_000);
+    for (const [name, type] of CODECS) {
+      assert.ok((await kafkajsCodec(type).decompress(await compress(codecId(name), input))).equals(input), name);
+    }
+  });
+});
+
 describe('registerCodecs', () => {
   test('is idempotent and safe to call concurrently', async () => {
     const calls = Array.from({ length: 25 }, () => registerCodecs());
@@ -426,7 +477,35 @@ describe('lz4', () => {
 });
 
 describe('zstd', () => {
-  before(() => zstdWasm.init());
+  // Our ready() and not zstdWasm.init(): a second init of the instance can break it (see the next test).
+  before(() => ready());
+
+  test('copies of zstd.ts in one process share one zstd-wasm init (a second init of an instance in use breaks it)', async () => {
+    // A fresh zstd-wasm and fresh copies of zstd.ts over it, as src and dist are in one test process.
+    const own = require.resolve('../../src/lib/kafka/codecs/zstd');
+    const forget = (all: boolean) => {
+      for (const key of Object.keys(require.cache)) {
+        if (key === own || (all && key.includes(`${path.sep}@bokuweb${path.sep}zstd-wasm${path.sep}`))) delete require.cache[key];
+      }
+    };
+    type ZstdFile = typeof import('../../src/lib/kafka/codecs/zstd');
+    const input = tweets(20_000);
+    const expected = Buffer.from(zstdWasm.compress(input, 3));
+    forget(true);
+    try {
+      const copies: ZstdFile[] = [];
+      for (let i = 0; i < 6; i++) {
+        forget(false);
+        copies.push(require(own) as ZstdFile);
+        await Promise.all(copies.slice(-2).map((c) => c.ready())); // the new copy starts beside the one before it
+        for (const [j, copy] of copies.entries()) {
+          for (let k = 0; k < 3; k++) assert.ok((await copy.compress(input)).equals(expected), `copy ${j} after ${i + 1} copies, run ${k}`);
+        }
+      }
+    } finally {
+      forget(true); // later requires get back the modules the other tests use
+    }
+  });
 
   test('compresses at level 3 (Java default) into a standard frame', async () => {
     const input = tweets(100_000);

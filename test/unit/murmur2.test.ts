@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { RecordError } from '../../src/lib/kafka/record';
 import {
   keyToBytes,
   murmur2,
@@ -8,6 +9,7 @@ import {
   partitionForKey,
   partitionForStringKey,
   toPositive,
+  type KafkaKey,
 } from '../../src/lib/kafka/murmur2';
 
 const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
@@ -215,15 +217,25 @@ test('keyToBytes: strings as UTF-8, bytes as is, numbers as decimal text, object
   assert.deepEqual(keyToBytes(-0), utf8('0'));
   assert.deepEqual(keyToBytes({ id: 7, user: 'ナナ' }), utf8('{"id":7,"user":"ナナ"}'));
   assert.deepEqual(keyToBytes([1, 'a']), utf8('[1,"a"]'));
+  assert.deepEqual(keyToBytes(true), utf8('true'));
+  assert.deepEqual(keyToBytes(123n), utf8('123'));
   assert.throws(() => keyToBytes(null as unknown as string), TypeError);
   assert.throws(() => keyToBytes(undefined as unknown as string), TypeError);
 });
 
 test('murmur2Key hashes exactly keyToBytes(key)', () => {
-  const keys: Array<string | number | object | Uint8Array> = [
-    'tweet', '', 0, 17, -3.25, 1e21, Number.NaN, { a: 1 }, ['x', 2], Buffer.from('abc'), Uint8Array.from([0xff]),
+  const keys: KafkaKey[] = [
+    'tweet', '', 0, 17, -3.25, 1e21, false, 2n ** 70n, { a: 1 }, ['x', 2], Buffer.from('abc'), Uint8Array.from([0xff]),
   ];
   for (const k of keys) assert.equal(murmur2Key(k), murmur2(keyToBytes(k)), String(k));
+});
+
+test('keyToBytes and murmur2Key refuse keys without bytes with the RecordError of the key rule', () => {
+  for (const k of [Number.NaN, Infinity, (() => 1) as unknown as object]) {
+    assert.throws(() => keyToBytes(k), (e: Error) => e instanceof RecordError && /^msg\.key is /.test(e.message), String(k));
+    assert.throws(() => murmur2Key(k), (e: Error) => e instanceof RecordError, String(k));
+  }
+  assert.throws(() => murmur2Key(null as unknown as string), TypeError);
 });
 
 /** Deterministic strings mixing every UTF-16 class: ASCII, 2- and 3-byte, pairs, lone surrogates. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RecordError, toProducerRecord, topicNameProblem } from '../../src/lib/kafka/record';
+import { MAX_TIMESTAMP_MS, RecordError, toProducerRecord, topicNameProblem } from '../../src/lib/kafka/record';
 
 const NOW = 1_700_000_000_000;
 
@@ -33,15 +33,29 @@ test('unsupported payloads are refused with a clear RecordError', () => {
   assert.throws(() => toProducerRecord({ payload: circular }, 't', NOW), /could not be turned into JSON/);
 });
 
-test('keys: string, Buffer, number; others refused', () => {
+test('keys follow the one key rule of key.ts; keys without bytes are a RecordError naming msg.key', () => {
   const k = (key: unknown) => toProducerRecord({ payload: 'v', key }, 't', NOW).key;
   assert.equal(k('user-1')!.toString(), 'user-1');
   assert.deepEqual(k(Buffer.from([9])), Buffer.from([9]));
   assert.equal(k(12345)!.toString(), '12345');
+  assert.equal(k(true)!.toString(), 'true');
+  assert.equal(k(12n)!.toString(), '12');
+  assert.equal(k({ a: 1 })!.toString(), '{"a":1}');
+  assert.equal(k([1])!.toString(), '[1]');
   assert.equal(k(undefined), null);
   assert.equal(k(null), null);
-  for (const bad of [{ a: 1 }, [1], true]) {
-    assert.throws(() => k(bad), /msg\.key of type \w+ is not supported/);
+  const circular: Record<string, unknown> = {};
+  circular.self = circular;
+  const bad: Array<[unknown, RegExp]> = [
+    [Number.NaN, /^msg\.key is the number NaN, which has no decimal text/],
+    [-Infinity, /^msg\.key is the number -Infinity/],
+    [() => 1, /^msg\.key is a function, which has no bytes/],
+    [Symbol('k'), /^msg\.key is a symbol, which has no bytes/],
+    [circular, /^msg\.key is an object that cannot be turned into JSON: .*circular/i],
+    [new Map([['a', 1]]), /^msg\.key is an object that cannot be turned into JSON: JSON writes every Map as \{\}/],
+  ];
+  for (const [key, re] of bad) {
+    assert.throws(() => k(key), (e: Error) => e instanceof RecordError && e.name === 'RecordError' && re.test(e.message), String(key as never));
   }
 });
 
@@ -74,6 +88,35 @@ test('partition and timestamp', () => {
   assert.throws(() => toProducerRecord({ payload: 1, partition: -1 }, 't', NOW), /msg\.partition must be/);
   assert.throws(() => toProducerRecord({ payload: 1, partition: 1.5 }, 't', NOW), /msg\.partition must be/);
   assert.throws(() => toProducerRecord({ payload: 1, timestamp: 'yesterday' }, 't', NOW), /msg\.timestamp must be/);
+});
+
+test('timestamp: 0 up to the latest JavaScript Date (8.64e15 ms); anything else is a RecordError that shows the value', () => {
+  const ts = (timestamp: unknown) => toProducerRecord({ payload: 1, timestamp }, 't', NOW).timestamp;
+  assert.equal(ts(0), 0);
+  assert.equal(ts(MAX_TIMESTAMP_MS), 8.64e15);
+  assert.equal(ts('8640000000000000'), 8.64e15, 'digits as a string');
+  assert.equal(ts(new Date(8.64e15)), 8.64e15);
+  const bad: Array<[unknown, string]> = [
+    [1e20, 'got 100000000000000000000'],
+    [8.64e15 + 1, 'got 8640000000000001'],
+    ['100000000000000000000', 'got "100000000000000000000"'],
+    [-1, 'got -1'],
+    [new Date(-1), 'got a Date of -1 ms'],
+    [1.5, 'got 1.5'],
+    [Number.NaN, 'got NaN'],
+    [Infinity, 'got Infinity'],
+    [new Date(Number.NaN), 'got an invalid Date'],
+    [10n, 'got 10'],
+    [{ at: 1 }, 'got an object'],
+    [true, 'got a boolean'],
+  ];
+  for (const [value, shown] of bad) {
+    assert.throws(
+      () => ts(value),
+      (e: Error) => e instanceof RecordError && e.message.startsWith('msg.timestamp must be epoch milliseconds, a whole number from 0 to 8640000000000000') && e.message.endsWith(shown),
+      String(value),
+    );
+  }
 });
 
 test('size estimate counts value, key and headers', () => {

@@ -11,6 +11,14 @@ export class ProducerError extends Error {
   }
 }
 
+/** A msg that cannot become a record as it is (bad topic, payload, key, headers, partition or timestamp). */
+export class RecordError extends Error {
+  constructor(message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'RecordError';
+  }
+}
+
 /** buffer.memory was full for max.block.ms (Java: BufferExhaustedException). */
 export const bufferExhausted = (message: string) => new ProducerError('BufferExhaustedError', message);
 

@@ -13,6 +13,8 @@
 // lone surrogate differs (Node writes EF BF BD, Java '?'), and we follow Node
 // because those are the bytes the record carries.
 
+import { keyForm } from './key';
+
 /** Utils.murmur2's seed, as a signed int. */
 const SEED = 0x9747b28c | 0;
 /** Mixing constant m; r is 24. */
@@ -211,34 +213,29 @@ export function partitionForStringKey(key: string, numPartitions: number): numbe
 }
 
 // ---------------------------------------------------------------------------
-// Keys of any type.
+// Keys of any type, by the one key rule of key.ts.
 
-/** What keyToBytes accepts. */
-export type KafkaKey = string | Buffer | Uint8Array | number | object;
+/** What keyToBytes accepts (see key.ts for the rule). */
+export type KafkaKey = string | Buffer | Uint8Array | number | boolean | bigint | object;
 
 /**
- * The bytes of a message key: a string as UTF-8, a Buffer or Uint8Array as is,
- * a number as its decimal text (String(n)), any other object as JSON text.
- * null and undefined are "no key" and are refused here.
+ * The bytes of a message key by key.ts's rule: a string as UTF-8, a Buffer or
+ * Uint8Array as is, a finite number, boolean or bigint as its text, an object
+ * or array as JSON text. null and undefined are "no key", which has no hash:
+ * refused with a TypeError. A key without bytes throws KeyError (a RecordError).
  */
 export function keyToBytes(key: KafkaKey): Uint8Array {
-  if (typeof key === 'string') return Buffer.from(key, 'utf8');
   if (key instanceof Uint8Array) return key;
-  if (typeof key === 'number') return Buffer.from(String(key), 'utf8');
-  if (key === null || key === undefined) throw new TypeError('a null key has no bytes');
-  if (typeof key === 'object') {
-    const json = JSON.stringify(key);
-    // JSON.stringify gives undefined for e.g. a toJSON() that returns undefined.
-    return Buffer.from(json === undefined ? String(key) : json, 'utf8');
-  }
-  // bigint, boolean, symbol or function slipped past the type: use its text.
-  return Buffer.from(String(key), 'utf8');
+  const form = keyForm(key);
+  if (form === null) throw new TypeError('a null key has no bytes');
+  return typeof form === 'string' ? Buffer.from(form, 'utf8') : form;
 }
 
-/** murmur2(keyToBytes(key)), without allocating a Buffer for strings and numbers. */
+/** murmur2(keyToBytes(key)), without allocating a Buffer for strings. */
 export function murmur2Key(key: KafkaKey): number {
   if (typeof key === 'string') return murmur2String(key);
   if (key instanceof Uint8Array) return hashRange(key, 0, key.length);
-  if (typeof key === 'number') return murmur2String(String(key));
-  return murmur2(keyToBytes(key));
+  const form = keyForm(key);
+  if (form === null) throw new TypeError('a null key has no bytes');
+  return typeof form === 'string' ? murmur2String(form) : hashRange(form, 0, form.length);
 }

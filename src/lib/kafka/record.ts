@@ -1,6 +1,8 @@
 // The message contract: how a Node-RED msg becomes a Kafka record. Anything
 // that cannot be carried faithfully is refused with a RecordError that says
 // what was wrong, never coerced or dropped.
+import { RecordError } from './errors';
+import { keyBytes } from './key';
 
 export interface ProducerRecord {
   topic: string;
@@ -21,12 +23,8 @@ export interface ProducerRecord {
   memoryBytes: number;
 }
 
-export class RecordError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RecordError';
-  }
-}
+// RecordError lives in errors.ts so that key.ts can throw it without importing this file back.
+export { RecordError };
 
 const LEGAL_TOPIC = /^[a-zA-Z0-9._-]+$/;
 export const MAX_TOPIC_LENGTH = 249;
@@ -74,19 +72,6 @@ export function valueToBytes(payload: unknown): Buffer | null {
   }
 }
 
-/** Key bytes: string as UTF-8, Buffer as is, number as its decimal text; null/undefined for no key. */
-export function keyToRecordBytes(key: unknown): Buffer | null {
-  if (key === null || key === undefined) return null;
-  if (Buffer.isBuffer(key)) return key;
-  if (key instanceof Uint8Array) return Buffer.from(key.buffer, key.byteOffset, key.byteLength);
-  if (typeof key === 'string') return Buffer.from(key, 'utf8');
-  if (typeof key === 'number') {
-    if (!Number.isFinite(key)) throw new RecordError(`msg.key is the number ${key}: use a finite number, a string or a Buffer`);
-    return Buffer.from(String(key), 'utf8');
-  }
-  throw new RecordError(`msg.key of type ${Array.isArray(key) ? 'array' : typeof key} is not supported: use a string, Buffer or number`);
-}
-
 export function headersToRecord(headers: unknown): Record<string, Buffer> | undefined {
   if (headers === null || headers === undefined) return undefined;
   if (typeof headers !== 'object' || Array.isArray(headers) || Buffer.isBuffer(headers)) {
@@ -113,11 +98,24 @@ function partitionOf(partition: unknown): number | undefined {
   return n;
 }
 
+/** The latest time a JavaScript Date can hold (ms after the epoch); later timestamps cannot be shown or compared as dates. */
+export const MAX_TIMESTAMP_MS = 8.64e15;
+
+function shownTimestamp(ts: unknown): string {
+  if (ts instanceof Date) return Number.isNaN(ts.getTime()) ? 'an invalid Date' : `a Date of ${ts.getTime()} ms`;
+  // String(): JSON would show NaN as null and cannot write a bigint.
+  if (typeof ts === 'number' || typeof ts === 'bigint') return String(ts);
+  if (typeof ts === 'string') return JSON.stringify(ts);
+  const kind = Array.isArray(ts) ? 'array' : typeof ts;
+  return `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`;
+}
+
 function timestampOf(ts: unknown, now: number): number {
   if (ts === undefined || ts === null || ts === '') return now;
   const n = ts instanceof Date ? ts.getTime() : typeof ts === 'string' && /^\d+$/.test(ts) ? Number(ts) : ts;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
-    throw new RecordError(`msg.timestamp must be epoch milliseconds (a whole number of 0 or more) or a Date, got ${JSON.stringify(ts)}`);
+  // An invalid Date gives NaN; a time past the Date range would fail later, far from its msg, with a RangeError.
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > MAX_TIMESTAMP_MS) {
+    throw new RecordError(`msg.timestamp must be epoch milliseconds, a whole number from 0 to ${MAX_TIMESTAMP_MS} (JavaScript's latest Date), or a Date, got ${shownTimestamp(ts)}`);
   }
   return n;
 }
@@ -149,7 +147,7 @@ export function toProducerRecord(msg: RecordInput, fixedTopic: string | undefine
   if (problem) throw new RecordError(problem);
 
   const value = valueToBytes(msg.payload);
-  const key = keyToRecordBytes(msg.key);
+  const key = keyBytes(msg.key, 'msg.key');
   const headers = headersToRecord(msg.headers);
   let size = RECORD_OVERHEAD + (value ? value.length : 0) + (key ? key.length : 0);
   if (headers) for (const [k, v] of Object.entries(headers)) size += Buffer.byteLength(k) + v.length + 2;
