@@ -8,6 +8,7 @@
 
 import { execFileSync } from 'node:child_process';
 import type { Message, PartitionMetadata } from 'kafkajs';
+import type { PartitionInfo } from '../src/lib/kafka/protocol/metadata';
 import { murmur2, murmur2String } from '../src/lib/kafka/murmur2';
 import { PartitionAssigner } from '../src/lib/kafka/producer/partitioner';
 
@@ -63,8 +64,13 @@ function hasher(impl: Impl, input: Input): (key: string | Buffer) => number {
       replicas: [0, 1, 2],
       isr: [0, 1, 2],
     }));
+    if (impl === 'ours') {
+      const assigner = new PartitionAssigner(16384);
+      const partitions: PartitionInfo[] = metadata.map((m) => ({ errorCode: 0, partition: m.partitionId, leader: m.leader, leaderEpoch: 0, replicas: m.replicas, isr: m.isr, offlineReplicas: [] }));
+      return (key) => assigner.assign('t', partitions, key as Buffer, undefined, 0);
+    }
     const kafkajs = require('kafkajs') as typeof import('kafkajs');
-    const partitioner = impl === 'ours' ? new PartitionAssigner(16384).kafkajsPartitioner()() : kafkajs.Partitioners.DefaultPartitioner();
+    const partitioner = kafkajs.Partitioners.DefaultPartitioner();
     return (key) => {
       const message: Message = { key, value: null };
       return partitioner({ topic: 't', partitionMetadata: metadata, message });

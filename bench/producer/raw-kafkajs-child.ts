@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const codecs = require(path.join(cfg.pkgDir, 'dist', 'lib', 'kafka', 'codecs', 'index.js'));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const murmur = require(path.join(cfg.pkgDir, 'dist', 'lib', 'kafka', 'murmur2.js'));
-  await codecs.registerCodecs();
+  await codecs.registerKafkajsCodecs();
   const t = templates();
   const partitionOfTemplate = t.map((x) => murmur.partitionForStringKey(x.key, cfg.partitions) as number);
   const perBatch = Math.max(1, Math.floor(p.batchSize / (RECORD_OVERHEAD + RECORD_BYTES + t[0].key.length)));

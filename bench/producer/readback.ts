@@ -44,7 +44,7 @@ export async function readBack(o: ReadBackOptions): Promise<ReadBackResult> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const kafkajs = require(require.resolve('kafkajs', { paths: [o.pkgDir] })) as typeof import('kafkajs');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  await require(path.join(o.pkgDir, 'dist', 'lib', 'kafka', 'codecs', 'index.js')).registerCodecs();
+  await require(path.join(o.pkgDir, 'dist', 'lib', 'kafka', 'codecs', 'index.js')).registerKafkajsCodecs();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const murmur = require(path.join(o.pkgDir, 'dist', 'lib', 'kafka', 'murmur2.js'));
   const t = templates();

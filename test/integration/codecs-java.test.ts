@@ -20,7 +20,7 @@ import { promisify } from 'node:util';
 import { CompressionCodecs } from 'kafkajs';
 import { kafkaClasspath } from '../support/kafka/classpath';
 import { compileJava } from '../support/kafka/java';
-import { compressionType, registerCodecs, type CompressionName, type KafkaCodec } from '../../src/lib/kafka/codecs';
+import { compressionType, registerKafkajsCodecs, type CompressionName, type KafkaCodec } from '../../src/lib/kafka/codecs';
 import { randomBytes, wordSoup } from '../support/payloads';
 
 const run = promisify(execFile);
@@ -128,7 +128,7 @@ interface JobResult {
 // ---------------------------------------------------------------------------
 
 test('codecs agree with the Java client (kafka-clients) in both directions', { timeout: 300_000 }, async (t) => {
-  await registerCodecs();
+  await registerKafkajsCodecs();
   const codec = (name: CompressionName): KafkaCodec =>
     (CompressionCodecs as unknown as Record<number, () => KafkaCodec>)[compressionType(name)]();
 

@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig, type KafkaMessage } from 'kafkajs';
-import { registerCodecs } from '../../src/lib/kafka/codecs';
+import { registerKafkajsCodecs } from '../../src/lib/kafka/codecs';
 
 // STREAMSAFE_NODE_RED_DIR points at another Node-RED install (the Node-RED 5 leg of npm test).
 const redDir = process.env.STREAMSAFE_NODE_RED_DIR;
@@ -178,7 +178,7 @@ export interface ReadRecord {
 
 /** Reads `count` records of a topic from the beginning with a real consumer. */
 export async function readTopic(brokers: string[], topic: string, count: number, timeoutMs = 30000, extra: Partial<KafkaConfig> = {}): Promise<ReadRecord[]> {
-  await registerCodecs();
+  await registerKafkajsCodecs();
   const consumer = kafkaClient(brokers, extra).consumer({ groupId: `reader-${topic}-${Date.now()}`, maxWaitTimeInMs: 100 });
   const out: ReadRecord[] = [];
   await consumer.connect();

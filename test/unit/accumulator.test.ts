@@ -1,326 +1,318 @@
+// The accumulator alone: batching per partition, readiness per broker, drains
+// of one batch per partition up to max.request.size, records waiting for
+// metadata, expiry, resends in sequence order, splits and settling.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RecordAccumulator, type AccumulatorOptions } from '../../src/lib/kafka/producer/accumulator';
+import { BufferPool } from '../../src/lib/kafka/producer/buffer-pool';
+import { ClusterMetadata } from '../../src/lib/kafka/producer/cluster-metadata';
+import { PartitionAssigner } from '../../src/lib/kafka/producer/partitioner';
+import type { PendingRecord, RecordMetadata } from '../../src/lib/kafka/producer/producer-batch';
 import { ManualClock } from '../../src/lib/common/clock';
 import { toProducerRecord } from '../../src/lib/kafka/record';
-import { PartitionAssigner } from '../../src/lib/kafka/producer/partitioner';
 import { partitionForKey } from '../../src/lib/kafka/murmur2';
-import type { PartitionMetadata } from 'kafkajs';
 
-const partitionsMeta = (n: number): PartitionMetadata[] =>
-  Array.from({ length: n }, (_, i) => ({ partitionId: i, leader: 1, replicas: [1], isr: [1], offlineReplicas: [], partitionErrorCode: 0 }));
+const OPTS: AccumulatorOptions = { batchSize: 1000, lingerMs: 5, deliveryTimeoutMs: 2000, maxBlockMs: 500, compressed: false };
 
-const OPTS: AccumulatorOptions = {
-  batchSize: 1000,
-  lingerMs: 5,
-  bufferMemory: 10_000,
-  maxBlockMs: 100,
-  deliveryTimeoutMs: 2000,
-  maxRequestSize: 5000,
-};
-
-function setup(o: Partial<AccumulatorOptions> = {}) {
-  const clock = new ManualClock();
-  let wakes = 0;
-  const acc = new RecordAccumulator({ ...OPTS, ...o }, clock, () => wakes++);
-  const rec = (bytes: number, topic = 't') => toProducerRecord({ payload: Buffer.alloc(bytes - 21) }, topic, clock.now());
-  return { clock, acc, rec, wakes: () => wakes };
+interface Outcome {
+  meta?: RecordMetadata;
+  err?: Error;
 }
 
-const settled = async (p: Promise<unknown>) => {
-  const r = await Promise.race([p.then(() => 'ok', (e) => e as Error), new Promise((res) => setImmediate(() => res('pending')))]);
-  return r;
-};
+function setup(o: Partial<AccumulatorOptions> = {}, bufferMemory = 1_000_000) {
+  const clock = new ManualClock();
+  const metadata = new ClusterMetadata({ retryBackoffMs: 100, retryBackoffMaxMs: 1000 });
+  const pool = new BufferPool(bufferMemory, 100, clock);
+  let wakes = 0;
+  const acc = new RecordAccumulator({ ...OPTS, ...o }, clock, pool, metadata, new PartitionAssigner(1000, () => 0), () => wakes++);
+  /** The topic with `n` partitions, partition p led by leaderOf(p). */
+  const known = (topic: string, n: number, leaderOf: (p: number) => number = () => 1) => {
+    metadata.use(topic, clock.now());
+    const request = metadata.attempt(clock.now());
+    metadata.update(
+      {
+        brokers: [1, 2, 3].map((nodeId) => ({ nodeId, host: 'h', port: 9000 + nodeId, rack: null })),
+        clusterId: 'c',
+        controllerId: 1,
+        topics: [
+          {
+            errorCode: 0,
+            topic,
+            partitions: Array.from({ length: n }, (_, partition) => ({
+              errorCode: 0, partition, leader: leaderOf(partition), leaderEpoch: 0, replicas: [1], isr: [1], offlineReplicas: [],
+            })),
+          },
+        ],
+      },
+      clock.now(),
+      request,
+    );
+    acc.placeWaiting();
+  };
+  /** Appends a record of `bytes` (as record.ts sizes it: 21 bytes of overhead + value). */
+  const add = (bytes: number, r: { topic?: string; key?: string; partition?: number; value?: string } = {}): Outcome => {
+    const outcome: Outcome = {};
+    const record = toProducerRecord({ payload: r.value ?? Buffer.alloc(bytes - 21 - (r.key ? Buffer.byteLength(r.key) : 0)), key: r.key, partition: r.partition }, r.topic ?? 't', clock.now());
+    const p: PendingRecord = { record, receivedAt: clock.now(), acknowledged: (meta) => (outcome.meta = meta), failed: (err) => (outcome.err = err) };
+    pool.allocate(record.memoryBytes, () => acc.add(p), (err) => (outcome.err = err));
+    return outcome;
+  };
+  const drainAll = (node: number, maxRequestSize = 1_000_000) => {
+    const check = acc.ready(clock.now());
+    return acc.drain(node, check.queuesByNode.get(node) ?? [], maxRequestSize, clock.now());
+  };
+  return { clock, metadata, pool, acc, known, add, drainAll, wakes: () => wakes };
+}
 
-test('a batch waits for linger.ms, then is ready', () => {
-  const { clock, acc, rec } = setup();
-  void acc.append(rec(100));
-  assert.equal(acc.drain(clock.now()).length, 0);
-  assert.equal(acc.nextReadyIn(clock.now()), 5);
+test('a batch waits for linger.ms, then its broker is ready', () => {
+  const { clock, acc, known, add } = setup();
+  known('t', 1);
+  add(100);
+  let check = acc.ready(clock.now());
+  assert.equal(check.readyNodes.size, 0);
+  assert.equal(check.nextReadyCheckMs, 5);
   clock.advance(5);
-  const [b] = acc.drain(clock.now());
-  assert.equal(b.records.length, 1);
-  assert.ok(acc.isEmpty());
-});
-
-test('a full batch is ready at once; the next record starts a new batch, which rides along in the same request', () => {
-  const { clock, acc, rec } = setup();
-  for (let i = 0; i < 12; i++) void acc.append(rec(100));
-  // 10 × 100 bytes fill the 1000-byte batch; 2 more start the second.
-  const request = acc.drain(clock.now());
-  assert.deepEqual(request.map((b) => b.records.length), [10, 2]);
+  check = acc.ready(clock.now());
+  assert.deepEqual([...check.readyNodes], [1]);
+  const batches = acc.drain(1, check.queuesByNode.get(1)!, 1_000_000, clock.now());
+  assert.equal(batches.length, 1);
+  assert.equal(batches[0].count, 1);
   assert.equal(acc.queuedRecords, 0);
 });
 
-test('without a full batch nothing goes before linger.ms', () => {
-  const { clock, acc, rec } = setup();
-  for (let i = 0; i < 9; i++) void acc.append(rec(100));
-  assert.equal(acc.drain(clock.now()).length, 0);
+test('batch.size fills a batch; a full batch is ready at once; one batch per partition per request', () => {
+  const { clock, acc, known, add, drainAll } = setup();
+  known('t', 1);
+  // 61 bytes of batch header + 9 × 100 fit in 1000; the 10th starts the next batch.
+  for (let i = 0; i < 12; i++) add(100);
+  assert.deepEqual([...acc.ready(clock.now()).readyNodes], [1], 'the first batch is full: ready without linger');
+  const first = drainAll(1);
+  assert.deepEqual(first.map((b) => b.count), [9], 'only the first batch of the partition');
   clock.advance(5);
-  assert.deepEqual(acc.drain(clock.now()).map((b) => b.records.length), [9]);
+  assert.deepEqual(drainAll(1).map((b) => b.count), [3]);
 });
 
-test('queues per topic drain together', () => {
-  const { clock, acc, rec } = setup();
-  void acc.append(rec(100, 'a'));
-  void acc.append(rec(100, 'b'));
+test('readiness and drains are per broker: a request carries only partitions its broker leads', () => {
+  const { clock, acc, known, add } = setup();
+  known('t', 6, (p) => 1 + (p % 3));
+  for (let p = 0; p < 6; p++) add(100, { partition: p });
   clock.advance(5);
-  assert.deepEqual(acc.drain(clock.now()).map((b) => b.topic).sort(), ['a', 'b']);
+  const check = acc.ready(clock.now());
+  assert.deepEqual([...check.readyNodes].sort(), [1, 2, 3]);
+  for (const node of [1, 2, 3]) {
+    const batches = acc.drain(node, check.queuesByNode.get(node)!, 1_000_000, clock.now());
+    assert.deepEqual(batches.map((b) => b.partition).sort(), [node - 1, node + 2]);
+  }
 });
 
-test('in order: a busy queue is skipped; a free one sends its batches in order in one request', () => {
-  const { clock, acc, rec } = setup();
-  for (let i = 0; i < 25; i++) void acc.append(rec(100, 'a'));
-  assert.equal(acc.drain(clock.now(), new Set(['a\u0000*']), true).length, 0);
-  const request = acc.drain(clock.now(), new Set(), true);
-  assert.deepEqual(request.map((b) => b.records.length), [10, 10, 5]);
-  assert.ok(acc.isEmpty());
+test('a drain stays within max.request.size (the first batch always fits) and starts where the last one stopped', () => {
+  const { clock, acc, known, add, drainAll } = setup();
+  known('t', 4);
+  for (let p = 0; p < 4; p++) add(400, { partition: p });
+  clock.advance(5);
+  const seen: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const batches = drainAll(1, 500);
+    assert.equal(batches.length, 1, 'two batches of ~461 bytes do not fit in 500');
+    seen.push(batches[0].partition);
+  }
+  assert.deepEqual(seen.sort(), [0, 1, 2, 3], 'every partition had its turn');
 });
 
-test('a request stays within max.request.size even for one partition\'s backlog', () => {
-  const { clock, acc, rec } = setup({ maxRequestSize: 2500, bufferMemory: 100000 });
-  for (let i = 0; i < 50; i++) void acc.append(rec(100, 'a'));
-  assert.deepEqual(acc.drain(clock.now()).map((b) => b.records.length), [10, 10]);
-  assert.deepEqual(acc.drain(clock.now()).map((b) => b.records.length), [10, 10]);
-  assert.deepEqual(acc.drain(clock.now()).map((b) => b.records.length), [10]);
+test('keyed records go to the Java client\'s partition and are batched there', () => {
+  const { clock, known, add, drainAll } = setup();
+  known('t', 12);
+  for (const key of ['foobar', '21', 'foobar']) add(100, { key });
+  clock.advance(5);
+  const batches = drainAll(1);
+  const byPartition = new Map(batches.map((b) => [b.partition, b.count]));
+  assert.equal(byPartition.get(partitionForKey(Buffer.from('foobar'), 12)), 2);
+  assert.equal(byPartition.get(partitionForKey(Buffer.from('21'), 12)), 1);
 });
 
-test('appends that find no room wait in a bounded line; past it they fail at once', async () => {
-  // buffer 2 MiB: the line holds 1 MiB (at least 1 MiB, or an eighth of the buffer).
-  const { clock, acc, rec } = setup({ bufferMemory: 2 << 20, batchSize: 1 << 20, maxRequestSize: 1 << 20 });
-  for (let i = 0; i < 2 * 16; i++) void acc.append(rec(64 * 1024));
-  assert.equal(acc.bytesHeld, 2 << 20);
-  const waiting = [];
-  for (let i = 0; i < 16; i++) waiting.push(acc.append(rec(64 * 1024)));
-  assert.equal(acc.blockedAppends, 16);
-  assert.equal(acc.refusing, true, 'a caller can refuse before building the record');
-  const err = (await settled(acc.append(rec(64 * 1024)))) as Error;
-  assert.equal(err.name, 'BufferExhaustedError');
-  assert.match(err.message, /already wait for room/);
-  assert.equal(await settled(waiting[0]), 'pending');
-  clock.advance(100);
-  for (const w of waiting) assert.equal(((await settled(w)) as Error).name, 'BufferExhaustedError', 'max.block.ms passed');
+test('records of a topic not in the metadata wait, in order, and are placed once it is', () => {
+  const { clock, acc, metadata, known, add, drainAll } = setup();
+  add(100, { value: 'a' });
+  add(100, { value: 'b' });
+  assert.equal(acc.queuedRecords, 2);
+  assert.ok(metadata.updatePending, 'a metadata update is asked for');
+  assert.equal(acc.ready(clock.now()).readyNodes.size, 0);
+  known('t', 1);
+  add(100, { value: 'c' });
+  clock.advance(5);
+  const [batch] = drainAll(1);
+  assert.deepEqual(batch.records.map((p) => p.record.value!.toString()), ['a', 'b', 'c']);
 });
 
-test('once a record finds the line full, later ones are refused before they are built, until the line moves', async () => {
-  // The line (1 MiB) does not divide into 100,000-byte records: 10 wait, the 11th is refused.
-  const { clock, acc, rec } = setup({ bufferMemory: 2 << 20, batchSize: 1 << 20, maxRequestSize: 1 << 20 });
-  for (let i = 0; i < 2 * 16; i++) void acc.append(rec(64 * 1024));
-  const waiting = [];
-  for (let i = 0; i < 10; i++) waiting.push(acc.append(rec(100_000)));
-  assert.equal(acc.refusing, false, 'the line still has 48,576 bytes of room');
-  assert.equal(((await settled(acc.append(rec(100_000)))) as Error).name, 'BufferExhaustedError');
-  assert.equal(acc.refusing, true, 'the next msg is refused without building its record');
-  assert.equal(((await settled(acc.append(rec(100)))) as Error).name, 'BufferExhaustedError', 'no small record jumps the full line');
-  clock.advance(100); // max.block.ms: the line empties
-  for (const w of waiting) assert.equal(((await settled(w)) as Error).name, 'BufferExhaustedError');
-  assert.equal(acc.refusing, false);
-  const again = acc.append(rec(100));
-  assert.equal(acc.blockedAppends, 1, 'a new record waits in line again');
-  clock.advance(100);
-  assert.match(((await settled(again)) as Error).message, /max blocking time/);
+test('a partition without a leader holds its batches and names the topic for a metadata update', () => {
+  const { clock, acc, known, add } = setup();
+  known('t', 2, (p) => (p === 0 ? -1 : 1));
+  add(100, { partition: 0 });
+  add(100, { partition: 1 });
+  clock.advance(5);
+  const check = acc.ready(clock.now());
+  assert.deepEqual([...check.unknownLeaderTopics], ['t']);
+  assert.deepEqual(check.queuesByNode.get(1)!.map((q) => q.partition), [1]);
 });
 
-test('buffer.memory bounds the bytes held; a blocked append gets room when a record settles', async () => {
-  const { clock, acc, rec } = setup({ bufferMemory: 1000, batchSize: 200 });
-  const first = [];
-  for (let i = 0; i < 10; i++) first.push(acc.append(rec(100)));
-  assert.equal(acc.bytesHeld, 1000);
-  const blocked = acc.append(rec(100));
-  assert.equal(acc.blockedAppends, 1);
-  assert.equal(acc.bytesHeld, 1000);
-  const [b] = acc.drain(clock.now());
-  acc.succeed(b.records[0], { topic: 't', partition: 0, offset: '0', timestamp: 0 });
-  assert.equal(await first[0].then(() => 'ok'), 'ok');
-  assert.equal(acc.blockedAppends, 0);
-  assert.equal(acc.bytesHeld, 1000);
-  assert.equal(await settled(blocked), 'pending');
+test('an explicit partition the topic lacks fails only after an answer to a request made after it came', () => {
+  const { clock, metadata, acc, known, add } = setup();
+  known('t', 3);
+  const r = add(100, { partition: 5 });
+  assert.equal(r.err, undefined, 'not refused on the metadata it came with: the topic may have grown');
+  // An answer to a request that was already under way does not count...
+  const stale = metadata.requestsStarted;
+  known('t', 3);
+  if (metadata.lastAnsweredRequest > stale) assert.match(String(r.err?.message), /Invalid partition given with record: 5 is not in the range \[0\.\.\.3\)/);
+  known('t', 3);
+  assert.match(String(r.err?.message), /Invalid partition given with record: 5 is not in the range \[0\.\.\.3\)/);
+  assert.equal(r.err?.name, 'RecordError');
+  // ...and a topic that did grow takes the record.
+  const grown = add(100, { partition: 7 });
+  known('t', 8);
+  clock.advance(5);
+  assert.equal(grown.err, undefined);
+  assert.equal(acc.ready(clock.now()).queuesByNode.get(1)!.some((q) => q.partition === 7 && q.batches.length === 1), true);
 });
 
-test('max.block.ms: an append that finds no room fails with BufferExhaustedError', async () => {
-  const { clock, acc, rec } = setup({ bufferMemory: 1000 });
-  for (let i = 0; i < 10; i++) void acc.append(rec(100));
-  const blocked = acc.append(rec(100));
-  clock.advance(99);
-  assert.equal(await settled(blocked), 'pending');
-  clock.advance(1);
-  const err = (await settled(blocked)) as Error;
-  assert.equal(err.name, 'BufferExhaustedError');
-  assert.match(err.message, /within the configured max blocking time 100 ms/);
-  assert.equal(acc.bytesHeld, 1000);
+test('records waiting for metadata fail at min(max.block.ms, delivery.timeout.ms), saying so', () => {
+  const a = setup({ maxBlockMs: 300, deliveryTimeoutMs: 2000 });
+  const r1 = a.add(100, { topic: 'missing' });
+  a.clock.advance(299);
+  a.acc.expireWaiting(a.clock.now());
+  assert.equal(r1.err, undefined);
+  a.clock.advance(1);
+  a.acc.expireWaiting(a.clock.now());
+  assert.equal(r1.err?.name, 'MetadataTimeoutError');
+  assert.match(r1.err!.message, /topic "missing" after 300 ms \(max\.block\.ms\): the record was not written/);
+
+  const b = setup({ maxBlockMs: 60000, deliveryTimeoutMs: 1000 });
+  const r2 = b.add(100, { topic: 'missing' });
+  assert.equal(b.acc.nextExpiryMs(b.clock.now()), 1000);
+  b.clock.advance(1000);
+  b.acc.expireWaiting(b.clock.now());
+  assert.equal(r2.err?.name, 'DeliveryTimeoutError');
+  assert.match(r2.err!.message, /Expiring 1 record\(s\) for missing: 1000 ms has passed waiting for the metadata of topic "missing"/);
 });
 
-test('delivery.timeout.ms expires queued records with the topic named', async () => {
-  const { clock, acc, rec } = setup();
-  const p = acc.append(rec(100, 'tweets'));
-  clock.advance(1999);
-  assert.equal(acc.expire(clock.now()), 0);
-  clock.advance(1);
-  assert.equal(acc.expire(clock.now()), 1);
-  const err = (await settled(p)) as Error;
+test('queued batches past delivery.timeout.ms are taken out oldest first; the error names the partition and the last error', () => {
+  const { clock, acc, known, add } = setup();
+  known('t', 1);
+  add(100);
+  clock.advance(1500);
+  add(950); // a second batch, younger
+  clock.advance(500);
+  acc.noteError('t', 0, new Error('Connection error: connect ECONNREFUSED'));
+  const expired = acc.expiredBatches(clock.now());
+  assert.equal(expired.length, 1, 'only the old batch');
+  const err = acc.timeoutError(expired[0], clock.now());
   assert.equal(err.name, 'DeliveryTimeoutError');
-  assert.match(err.message, /Expiring record for tweets: 2000 ms has passed/);
-  assert.equal(acc.bytesHeld, 0);
-  assert.ok(acc.isEmpty());
+  assert.match(err.message, /Expiring 1 record\(s\) for t-0: 2000 ms has passed since batch creation \(delivery\.timeout\.ms is 2000 ms\)\. It was never sent: it was not written\. Last error: Connection error/);
+  assert.equal(acc.nextExpiryMs(clock.now()), 1500);
 });
 
-test('records larger than max.request.size or buffer.memory are refused at once', async () => {
-  const { acc, rec } = setup();
-  const err = (await settled(acc.append(rec(6000)))) as Error;
-  assert.equal(err.name, 'RecordTooLargeError');
-  assert.match(err.message, /max.request.size/);
-  assert.equal(acc.bytesHeld, 0);
-});
-
-test('a requeued batch goes first, after its backoff; a split one becomes single-record batches', () => {
-  const { clock, acc, rec } = setup();
-  for (let i = 0; i < 3; i++) void acc.append(rec(100));
+test('a resent batch goes back in sequence order among the batches being resent, ahead of new ones', () => {
+  const { clock, acc, known, add, drainAll } = setup();
+  known('t', 1);
+  for (let i = 0; i < 27; i++) add(100); // three batches of 9
   clock.advance(5);
-  const [b] = acc.drain(clock.now());
-  void acc.append(rec(100));
-  acc.requeue(b, clock.now() + 50);
-  assert.equal(acc.drain(clock.now(), new Set(), true).length, 0, 'backoff holds the head, and order holds the rest');
-  clock.advance(50);
-  const [again] = acc.drain(clock.now(), new Set(), true);
-  assert.equal(again, b);
-  assert.equal(again.attempts, 2);
-  acc.split(again, clock.now());
-  // Each single goes in a request of its own.
-  const requests = [acc.drain(clock.now()), acc.drain(clock.now()), acc.drain(clock.now())];
-  assert.deepEqual(requests.map((r) => r.map((b) => b.records.length)), [[1], [1], [1]]);
+  const [b1] = drainAll(1);
+  const [b2] = drainAll(1);
+  b1.setProducerState(7n, 0, 0);
+  b2.setProducerState(7n, 0, 9);
+  add(100);
+  // Answers come back in any order; the queue stays in sequence order.
+  acc.reenqueue(b2, clock.now(), 0);
+  acc.reenqueue(b1, clock.now(), 0);
+  const order = [drainAll(1)[0], drainAll(1)[0], drainAll(1)[0]];
+  assert.deepEqual(order.map((b) => b.baseSequence), [0, 9, -1]);
+  assert.equal(order[2].count, 9, 'then the batches never sent');
 });
 
-test('flush makes lingering batches ready; close fails blocked appends', async () => {
-  const { clock, acc, rec } = setup({ bufferMemory: 200 });
-  void acc.append(rec(100));
-  void acc.append(rec(100));
-  const blocked = acc.append(rec(100));
+test('a resent batch waits out its backoff', () => {
+  const { clock, acc, known, add, drainAll } = setup();
+  known('t', 1);
+  add(100);
+  clock.advance(5);
+  const [b] = drainAll(1);
+  b.attempts = 1;
+  acc.reenqueue(b, clock.now(), 100);
+  const check = acc.ready(clock.now());
+  assert.equal(check.readyNodes.size, 0);
+  assert.equal(check.nextReadyCheckMs, 100);
+  clock.advance(100);
+  assert.equal(drainAll(1)[0], b);
+});
+
+test('a batch the broker finds too large comes back as two halves, first in line, keeping its sequence numbers', () => {
+  const { clock, acc, known, add, drainAll } = setup();
+  known('t', 1);
+  for (let i = 0; i < 9; i++) add(100, { value: `v${i}` });
+  clock.advance(5);
+  const [b] = drainAll(1);
+  b.setProducerState(3n, 2, 40);
+  const [first, second] = acc.splitAndReenqueue(b, clock.now());
+  assert.deepEqual([first.count, second.count], [5, 4]);
+  assert.deepEqual([first.baseSequence, second.baseSequence], [40, 45]);
+  assert.equal(first.producerEpoch, 2);
+  assert.equal(first.createdAt, b.createdAt, 'the delivery timeout still counts from the first record');
+  const again = [drainAll(1)[0], drainAll(1)[0]];
+  assert.deepEqual(again.flatMap((x) => x.records.map((p) => p.record.value!.toString())), ['v0', 'v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8']);
+});
+
+test('with compression, batch.size counts the estimated compressed size (Java\'s ratio estimate)', () => {
+  const { clock, acc, known, add, drainAll } = setup({ compressed: true });
+  known('t', 1);
+  // Batches compress to a quarter: as Java's estimator, the estimate comes down slowly (0.005 a batch)...
+  acc.observeCompression('t', 10_000, 2_500);
+  assert.equal(acc.estimatedSize(Object.assign(Object.create(null), { topic: 't', recordBytes: 1000 })), 61 + 995);
+  for (let i = 0; i < 200; i++) acc.observeCompression('t', 10_000, 2_500);
+  for (let i = 0; i < 60; i++) add(100);
+  clock.advance(5);
+  const [b] = drainAll(1);
+  assert.ok(b.count > 9 && b.count < 60, `more records than uncompressed fit (got ${b.count})`);
+  assert.ok(acc.estimatedSize(b) <= 1000);
+  // ...and goes up fast when batches compress worse, so that none outgrows its limits.
+  acc.observeCompression('t', 10_000, 9_000);
+  assert.equal(acc.estimatedSize(Object.assign(Object.create(null), { topic: 't', recordBytes: 1000 })), 61 + 900);
+});
+
+test('settling: offsets count from the base offset as text, exact past 2^53; LogAppendTime replaces the timestamps', () => {
+  const { clock, acc, known, add, drainAll, pool } = setup();
+  known('t', 1);
+  const r = [add(100), add(100), add(100)];
+  clock.advance(5);
+  const [b] = drainAll(1);
+  const before = pool.heldBytes;
+  acc.complete(b, 9007199254740991n, 1_700_000_000_000n);
+  assert.deepEqual(r.map((o) => o.meta!.offset), ['9007199254740991', '9007199254740992', '9007199254740993']);
+  assert.ok(r.every((o) => o.meta!.timestamp === 1_700_000_000_000));
+  assert.ok(pool.heldBytes < before && pool.heldBytes === 0, 'their buffer bytes are free again');
+  // A record settles once.
+  acc.failBatch(b, new Error('late'));
+  assert.equal(r[0].err, undefined);
+});
+
+test('flush and close make lingering batches ready at once', () => {
+  const { clock, acc, known, add } = setup({ lingerMs: 10_000 });
+  known('t', 1);
+  add(100);
+  assert.equal(acc.ready(clock.now()).readyNodes.size, 0);
   acc.beginFlush();
-  assert.equal(acc.drain(clock.now()).length, 1);
+  assert.equal(acc.ready(clock.now()).readyNodes.size, 1);
   acc.endFlush();
+  assert.equal(acc.ready(clock.now()).readyNodes.size, 0);
   acc.close();
-  const err = (await settled(blocked)) as Error;
-  assert.equal(err.name, 'ProducerClosedError');
-  assert.equal((await settled(acc.append(rec(30))) as Error).name, 'ProducerClosedError');
+  assert.equal(acc.ready(clock.now()).readyNodes.size, 1);
 });
 
-function partitioned(o: Partial<AccumulatorOptions> = {}, partitions = 4) {
-  const clock = new ManualClock();
-  let r = 0;
-  const assigner = new PartitionAssigner(o.batchSize ?? OPTS.batchSize, () => (r = (r + 0.37) % 1));
-  assigner.learn('t', partitionsMeta(partitions));
-  const acc = new RecordAccumulator({ ...OPTS, ...o }, clock, () => {}, assigner);
-  const rec = (bytes: number, key?: string, partition?: number) =>
-    toProducerRecord({ payload: Buffer.alloc(bytes - 21 - (key ? Buffer.byteLength(key) : 0)), key, partition }, 't', clock.now());
-  return { clock, acc, rec, assigner };
-}
-
-test('keyed records are batched per partition, on the Java client\'s partition', () => {
-  const { clock, acc, rec } = partitioned({}, 4);
-  const keys = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
-  for (const k of keys) void acc.append(rec(50, k));
-  clock.advance(5);
-  const request = acc.drain(clock.now());
-  const expected = new Map<number, string[]>();
-  for (const k of keys) {
-    const p = partitionForKey(Buffer.from(k), 4);
-    expected.set(p, [...(expected.get(p) ?? []), k]);
-  }
-  assert.equal(request.length, expected.size, 'one batch per partition, all in one request');
-  for (const b of request) {
-    assert.deepEqual(b.records.map((p) => p.record.key!.toString()), expected.get(b.partition!));
-  }
-});
-
-test('once one partition\'s batch is ready, the others go along in the same request', () => {
-  const { clock, acc, rec } = partitioned({ batchSize: 500, lingerMs: 1000 }, 4);
-  void acc.append(rec(100, undefined, 0));
-  void acc.append(rec(100, undefined, 1));
-  assert.equal(acc.drain(clock.now()).length, 0, 'nothing is ready yet');
-  for (let i = 0; i < 5; i++) void acc.append(rec(100, undefined, 2)); // fills partition 2
-  const request = acc.drain(clock.now());
-  assert.deepEqual(request.map((b) => b.partition).sort(), [0, 1, 2]);
-});
-
-test('a request stays within max.request.size', () => {
-  const { clock, acc, rec } = partitioned({ batchSize: 1000, maxRequestSize: 2500, bufferMemory: 100000 }, 4);
-  for (let p = 0; p < 4; p++) for (let i = 0; i < 10; i++) void acc.append(rec(100, undefined, p));
-  const first = acc.drain(clock.now());
-  assert.equal(first.length, 2, `${first.length} batches of 1000 bytes fit in 2500`);
-  assert.equal(acc.drain(clock.now()).length, 2);
-});
-
-test('null keys stick to one partition until batch.size bytes, then move on (KIP-794)', () => {
-  const { clock, acc, rec } = partitioned({ batchSize: 1000, bufferMemory: 100000 }, 6);
-  const records = Array.from({ length: 40 }, () => rec(100));
-  for (const r of records) void acc.append(r);
-  const partitionOf = new Map<unknown, number>();
-  for (;;) {
-    const request = acc.drain(clock.now() + 10);
-    if (!request.length) break;
-    for (const b of request) for (const p of b.records) partitionOf.set(p.record, p.partition!);
-  }
-  const partitions = records.map((r) => partitionOf.get(r)!);
-  // 100-byte records, batch.size 1000: runs of 10 on one partition.
-  const runs: Array<[number, number]> = [];
-  for (const p of partitions) {
-    const last = runs[runs.length - 1];
-    if (last && last[0] === p) last[1]++;
-    else runs.push([p, 1]);
-  }
-  assert.equal(partitions.length, 40);
-  assert.ok(runs.every(([, n]) => n === 10), JSON.stringify(runs));
-  for (let i = 1; i < runs.length; i++) assert.notEqual(runs[i][0], runs[i - 1][0], 'moves to another partition');
-});
-
-test('an explicit partition the topic does not have is refused at once', async () => {
-  const { acc, rec } = partitioned({}, 3);
-  const err = (await settled(acc.append(rec(50, undefined, 3)))) as Error;
-  assert.equal(err.name, 'RecordError');
-  assert.match(err.message, /Invalid partition given with record: 3 is not in the range \[0\.\.\.3\)/);
-  assert.equal(acc.bytesHeld, 0);
-});
-
-test('while records of a topic wait unpartitioned, later ones join them instead of overtaking', () => {
-  const clock = new ManualClock();
-  const assigner = new PartitionAssigner(1000);
-  const acc = new RecordAccumulator(OPTS, clock, () => {}, assigner);
-  void acc.append(toProducerRecord({ payload: 'first', key: 'user-1' }, 'fresh', clock.now()));
-  clock.advance(5);
-  const [first] = acc.drain(clock.now());
-  assert.equal(first.partition, undefined);
-  // kafkajs learnt the topic while sending the first record...
-  assigner.learn('fresh', partitionsMeta(12));
-  // ...but until that record is settled, the next ones stay behind it in the same queue.
-  void acc.append(toProducerRecord({ payload: 'second', key: 'user-1' }, 'fresh', clock.now()));
-  clock.advance(5);
-  const [second] = acc.drain(clock.now(), new Set([first.queueKey]), true);
-  assert.equal(second, undefined, 'the unassigned queue is busy: nothing overtakes');
-  acc.succeed(first.records[0], { topic: 'fresh', partition: 3, offset: '0', timestamp: 0 });
-  const [next] = acc.drain(clock.now(), new Set(), true);
-  assert.equal(next.queueKey, first.queueKey);
-  acc.succeed(next.records[0], { topic: 'fresh', partition: 3, offset: '1', timestamp: 0 });
-  // Once none is pending, records get their partition at append again.
-  void acc.append(toProducerRecord({ payload: 'third', key: 'user-1' }, 'fresh', clock.now()));
-  clock.advance(5);
-  const [third] = acc.drain(clock.now());
-  assert.equal(third.partition, partitionForKey(Buffer.from('user-1'), 12));
-});
-
-test('records of an unknown topic wait unpartitioned; the kafkajs partitioner places them by the same rules', () => {
-  const clock = new ManualClock();
-  const assigner = new PartitionAssigner(1000);
-  const acc = new RecordAccumulator(OPTS, clock, () => {}, assigner);
-  void acc.append(toProducerRecord({ payload: 'x', key: 'user-1' }, 'fresh', clock.now()));
-  clock.advance(5);
-  const [b] = acc.drain(clock.now());
-  assert.equal(b.partition, undefined);
-  const choose = assigner.kafkajsPartitioner()();
-  const message: { key: Buffer; value: Buffer; partition?: number } = { key: Buffer.from('user-1'), value: Buffer.from('x') };
-  const p = choose({ topic: 'fresh', partitionMetadata: partitionsMeta(12), message });
-  assert.equal(p, partitionForKey(Buffer.from('user-1'), 12));
-  assert.equal(message.partition, p, 'kept on the message for retries');
-  assert.equal(assigner.partitionCount('fresh'), 12);
-  assigner.learn('fresh', partitionsMeta(24));
-  assert.equal(assigner.partitionCount('fresh'), 24, 'a grown topic is picked up');
+test('abortAll fails every queued and waiting record with the error made for it', () => {
+  const { acc, known, add } = setup();
+  known('t', 1);
+  const queued = add(100);
+  const waiting = add(100, { topic: 'unknown' });
+  assert.equal(acc.abortAll((p) => new Error(`closed: ${p.record.topic}`)), 2);
+  assert.equal(queued.err?.message, 'closed: t');
+  assert.equal(waiting.err?.message, 'closed: unknown');
+  assert.ok(acc.isEmpty());
 });

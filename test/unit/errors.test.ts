@@ -1,30 +1,37 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-// kafkajs's own error classes, as its producer throws them.
+// kafkajs's own error classes, as its admin client throws them (the topic metadata cache uses one).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const kerr = require('kafkajs/src/errors');
-import { describeError, isAuthenticationError, isConnectionError, isRetriable } from '../../src/lib/kafka/errors';
+import { bufferExhaustedNoStack, deliveryTimeout, describeError, rootCause } from '../../src/lib/kafka/errors';
+import { KafkaProtocolError, errorName, isInvalidMetadataCode, isRetriableCode } from '../../src/lib/kafka/protocol/error-codes';
 
-test('a connection failure stays retriable however kafkajs wraps it', () => {
+test('the innermost kafkajs error says what happened, however its retrier wrapped it', () => {
   const conn = new kerr.KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9');
-  assert.equal(isRetriable(conn), true);
-  assert.equal(isRetriable(new kerr.KafkaJSNumberOfRetriesExceeded(conn, { retryCount: 5, retryTime: 1000 })), true);
-  // What an idempotent sendBatch throws ~19 s into an outage: must not fail records before delivery.timeout.ms.
-  // (kafkajs's retrier wraps with { cause }; some paths wrap without one.)
-  assert.equal(isRetriable(new kerr.KafkaJSNonRetriableError(conn, { cause: conn })), true);
-  assert.equal(isRetriable(new kerr.KafkaJSNonRetriableError(conn)), true);
-  assert.equal(isConnectionError(new kerr.KafkaJSNonRetriableError(conn, { cause: conn })), true);
+  assert.equal(rootCause(new kerr.KafkaJSNumberOfRetriesExceeded(conn, { retryCount: 5, retryTime: 1000 })), conn);
+  assert.equal(rootCause(new kerr.KafkaJSNonRetriableError(conn, { cause: conn })), conn);
   assert.match(describeError(new kerr.KafkaJSNonRetriableError(conn, { cause: conn })), /^KafkaJSConnectionError: Connection error/);
 });
 
-test('broker refusals that cannot succeed later are not retried', () => {
-  const tooLarge = new kerr.KafkaJSProtocolError({ type: 'MESSAGE_TOO_LARGE', code: 10, retriable: false, message: 'The request included a message larger than the max message size the server will accept' });
-  assert.equal(isRetriable(tooLarge), false);
-  assert.equal(isRetriable(new kerr.KafkaJSNonRetriableError(tooLarge, { cause: tooLarge })), false);
-  assert.equal(isRetriable(new kerr.KafkaJSNonRetriableError(tooLarge)), false);
-  const auth = new kerr.KafkaJSSASLAuthenticationError('SASL SCRAM SHA512 authentication failed');
-  assert.equal(isRetriable(auth), false);
-  assert.equal(isAuthenticationError(new kerr.KafkaJSNonRetriableError(auth, { cause: auth })), true);
-  const notLeader = new kerr.KafkaJSProtocolError({ type: 'NOT_LEADER_FOR_PARTITION', code: 6, retriable: true, message: 'not leader' });
-  assert.equal(isRetriable(notLeader), true);
+test('our errors are named after the Java client\'s, for Catch nodes; descriptions name them once', () => {
+  const e = deliveryTimeout('Expiring 1 record(s) for t-0', new Error('cause'));
+  assert.equal(e.name, 'DeliveryTimeoutError');
+  assert.equal(describeError(e), 'DeliveryTimeoutError: Expiring 1 record(s) for t-0');
+  const k = new KafkaProtocolError(19, 'ISR too small', 't-3');
+  assert.equal(describeError(k), k.name + ': ' + k.message);
+  assert.equal(bufferExhaustedNoStack('full').stack?.split('\n').length, 1, 'no stack frames for refusals in a flood');
+});
+
+test('Kafka error codes: Java names, retriable and stale-metadata as the Java client classes them', () => {
+  assert.equal(errorName(6), 'NOT_LEADER_OR_FOLLOWER');
+  assert.equal(errorName(4242), 'UNKNOWN_ERROR_CODE_4242');
+  for (const code of [6, 19, 20, 7, 13, 3, 5]) assert.equal(isRetriableCode(code), true, errorName(code));
+  for (const code of [10, 18, 29, 32, 45, 46, 59, 87, 4242, -1]) assert.equal(isRetriableCode(code), false, errorName(code));
+  for (const code of [6, 3, 5, 13]) assert.equal(isInvalidMetadataCode(code), true, errorName(code));
+  assert.equal(isInvalidMetadataCode(19), false);
+  const err = new KafkaProtocolError(32, 'Timestamp 1796... of message with offset 0 is out of range', 'tweets-2');
+  assert.equal(err.type, 'INVALID_TIMESTAMP');
+  assert.equal(err.code, 32);
+  assert.equal(err.retriable, false);
+  assert.match(err.message, /^INVALID_TIMESTAMP: .*\(broker: Timestamp 1796.*\) \[tweets-2\]$/);
 });

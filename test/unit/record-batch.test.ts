@@ -1,13 +1,23 @@
-// record-batch.ts writes the Produce request body byte for byte as kafkajs 2.2.4
-// does (its own request encoder is the reference here), for every codec, null
-// keys, tombstones, headers, several topics and partitions, idempotent and
-// transactional producers; and kafkajs's decoder reads our batches back.
+// record-batch.ts writes record batches and the Produce request body byte for
+// byte as kafkajs 2.2.4 does (its own request encoder is the reference here),
+// for every codec, null keys, tombstones, headers, several topics and
+// partitions, idempotent and transactional producers, except the one field the
+// broker overwrites (partition leader epoch: kafkajs 0, the Java client and we
+// -1); and kafkajs's decoder reads our batches back.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { CompressionTypes } from 'kafkajs';
-import { BATCH_OVERHEAD, crc32c, encodeProduceRequest, type BatchRecord, type ProduceRequestBody } from '../../src/lib/kafka/protocol/record-batch';
-import { installProduceEncoder, ourMessage } from '../../src/lib/kafka/protocol/kafkajs-produce';
-import { registerCodecs } from '../../src/lib/kafka/codecs';
+import {
+  BATCH_OVERHEAD,
+  crc32c,
+  encodeProduceRequestBody,
+  encodeRecordBatch,
+  NO_PRODUCER_STATE,
+  producerStateOf,
+  withProducerState,
+  type BatchRecord,
+} from '../../src/lib/kafka/protocol/record-batch';
+import { compress as registryCompress, ready as codecsReady, registerKafkajsCodecs } from '../../src/lib/kafka/codecs';
 import { randomBytes, wordSoup } from '../support/payloads';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -15,7 +25,6 @@ const Long = require('kafkajs/src/utils/long');
 const produce = require('kafkajs/src/protocol/requests/produce') as {
   protocol(o: { version: number }): (a: object) => { request: { encode(): Promise<{ buffer: Buffer }> } };
 };
-const { lookupCodec } = require('kafkajs/src/protocol/message/compression');
 const kafkajsCrc32C = require('kafkajs/src/protocol/recordBatch/crc32C') as (b: Buffer) => number;
 const decodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder') as (d: unknown) => Promise<{
   records: Array<{ key: Buffer | null; value: Buffer | null; timestamp: string; headers: Record<string, Buffer> }>;
@@ -25,11 +34,62 @@ const decodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder') as (d
 const Decoder = require('kafkajs/src/protocol/decoder') as new (b: Buffer) => { readInt16(): number; readInt32(): number; readString(): string; readInt64(): unknown; readBytes(): Buffer };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-const compress = (type: number, records: Buffer) => lookupCodec(type).compress({ buffer: records });
-
 before(async () => {
-  await registerCodecs();
+  await registerKafkajsCodecs();
+  await codecsReady();
 });
+
+/** A request as the tests describe it: kafkajs's shape (per partition records and a first sequence). */
+interface ProduceRequestBody {
+  transactionalId?: string | null;
+  acks: number;
+  timeout: number;
+  compression: number;
+  producerId: bigint;
+  producerEpoch: number;
+  topics: Array<{ topic: string; partitions: Array<{ partition: number; firstSequence?: number; records: BatchRecord[] }> }>;
+}
+
+/** Ours: one encodeRecordBatch per partition (with the producer state kafkajs writes), then the request body. */
+async function ourBytes(body: ProduceRequestBody): Promise<Buffer> {
+  const topics = [];
+  for (const t of body.topics) {
+    const partitions = [];
+    for (const p of t.partitions) {
+      const state = { producerId: body.producerId, producerEpoch: body.producerEpoch, baseSequence: p.firstSequence ?? 0, transactional: !!body.transactionalId };
+      partitions.push({ partition: p.partition, batch: (await encodeRecordBatch(p.records, body.compression, state, registryCompress)).bytes });
+    }
+    topics.push({ topic: t.topic, partitions });
+  }
+  return encodeProduceRequestBody({ transactionalId: body.transactionalId, acks: body.acks, timeout: body.timeout, topics });
+}
+
+/** Where each batch of a Produce request body starts (a walk over its layout). */
+function batchOffsets(body: Buffer): number[] {
+  const out: number[] = [];
+  let at = 2 + Math.max(0, body.readInt16BE(0)) + 2 + 4; // transactional id, acks, timeout
+  const topics = body.readInt32BE(at);
+  at += 4;
+  for (let t = 0; t < topics; t++) {
+    at += 2 + body.readInt16BE(at);
+    const partitions = body.readInt32BE(at);
+    at += 4;
+    for (let p = 0; p < partitions; p++) {
+      const size = body.readInt32BE(at + 4);
+      at += 8;
+      out.push(at);
+      at += size;
+    }
+  }
+  return out;
+}
+
+/** kafkajs's bytes with each batch's partition leader epoch as ours (-1): the only field that differs, and outside the CRC. */
+function withJavaLeaderEpoch(body: Buffer): Buffer {
+  const copy = Buffer.from(body);
+  for (const at of batchOffsets(copy)) copy.writeInt32BE(-1, at + 12);
+  return copy;
+}
 
 /** What kafkajs itself writes for the same request (messages without our mark). */
 async function kafkajsBytes(body: ProduceRequestBody, version = 7): Promise<Buffer> {
@@ -110,8 +170,8 @@ const cases: Array<[string, ProduceRequestBody]> = [
 
 for (const [name, body] of cases) {
   test(`Produce request, byte for byte as kafkajs writes it: ${name}`, async () => {
-    const ours = await encodeProduceRequest(body, compress);
-    const theirs = await kafkajsBytes(body);
+    const ours = await ourBytes(body);
+    const theirs = withJavaLeaderEpoch(await kafkajsBytes(body));
     assert.equal(ours.length, theirs.length, 'length');
     assert.ok(ours.equals(theirs), `first difference at byte ${ours.findIndex((b, i) => b !== theirs[i])}`);
   });
@@ -120,7 +180,7 @@ for (const [name, body] of cases) {
 test('kafkajs decodes our batches back to the same records', async () => {
   const recs = records(50, { headers: true, nullValues: true });
   for (const compression of [CompressionTypes.None, CompressionTypes.LZ4, CompressionTypes.ZSTD]) {
-    const bytes = await encodeProduceRequest(base({ compression, producerId: 77n, topics: [{ topic: 't', partitions: [{ partition: 2, firstSequence: 40, records: recs }] }] }), compress);
+    const bytes = await ourBytes(base({ compression, producerId: 77n, topics: [{ topic: 't', partitions: [{ partition: 2, firstSequence: 40, records: recs }] }] }));
     const d = new Decoder(bytes);
     assert.equal(d.readInt16(), -1); // transactional id
     d.readInt16(); // acks
@@ -155,30 +215,40 @@ test('CRC-32C: the standard check value, and kafkajs\'s own CRC over odd lengths
 test('a batch of n records takes the fixed overhead plus the records', async () => {
   const body = base({ topics: [{ topic: 't', partitions: [{ partition: 0, records: [] }] }] });
   body.topics[0].partitions[0].records = [{ key: null, value: Buffer.from('x'), timestamp: 1 }];
-  const bytes = await encodeProduceRequest(body, compress);
+  const bytes = await ourBytes(body);
   // header 2+2+4 + 4 topics + 2+1 name + 4 partitions + 4 partition + 4 size
   assert.equal(bytes.length, 27 + BATCH_OVERHEAD + 1 + 7);
 });
 
-test('installed into kafkajs: our messages take our encoder, anyone else\'s keep kafkajs\'s', async () => {
-  assert.equal(installProduceEncoder(), true, 'kafkajs 2.2.4: installed');
-  assert.equal(installProduceEncoder(), true); // twice is once
-  const body = base({ compression: CompressionTypes.LZ4, producerId: 5n, topics: [{ topic: 't', partitions: [{ partition: 0, firstSequence: 1, records: records(20) }] }] });
-  const build = produce.protocol({ version: 7 });
-  const args = (mark: boolean) => ({
-    acks: -1, timeout: 30000, compression: body.compression, transactionalId: null, producerId: Long.fromValue(5), producerEpoch: 0,
-    topicData: [{ topic: 't', partitions: [{ partition: 0, firstSequence: 1, messages: body.topics[0].partitions[0].records.map((r) => {
-      const m = { key: r.key, value: r.value, timestamp: String(r.timestamp) };
-      return mark ? ourMessage(m, r) : m;
-    }) }] }],
-  });
-  const ours = (await build(args(true)).request.encode()).buffer;
-  // kafkajs passes the id InitProducerId gave it as a decimal string.
-  assert.ok((await build({ ...args(true), producerId: '5' }).request.encode()).buffer.equals(ours));
-  const theirs = (await build(args(false)).request.encode()).buffer;
-  assert.ok(ours.equals(theirs));
-  assert.ok(ours.equals(await encodeProduceRequest(body, compress)));
-  // kafkajs's own path still runs for unmarked messages: a value it alone accepts (a string) goes through it.
-  const s = build({ ...args(false), topicData: [{ topic: 't', partitions: [{ partition: 0, messages: [{ key: 'k', value: 'text' }] }] }] });
-  assert.ok((await s.request.encode()).buffer.length > 0);
+test('without idempotence a batch says so as the Java client does: producer id, epoch and sequence all -1', async () => {
+  const { bytes } = await encodeRecordBatch(records(3), 0);
+  assert.deepEqual(producerStateOf(bytes), { producerId: -1n, producerEpoch: -1, baseSequence: -1 });
+  assert.deepEqual(producerStateOf(bytes), { ...NO_PRODUCER_STATE });
+  assert.equal(bytes.readInt32BE(12), -1, 'partition leader epoch');
+});
+
+test('a batch under another producer state: a copy with the new fields and a valid CRC, the records unchanged', async () => {
+  const recs = records(20, { headers: true });
+  const first = await encodeRecordBatch(recs, 3, { producerId: 5n, producerEpoch: 0, baseSequence: 100 }, registryCompress);
+  const bumped = withProducerState(first.bytes, { producerId: 5n, producerEpoch: 1, baseSequence: 0 });
+  assert.deepEqual(producerStateOf(first.bytes), { producerId: 5n, producerEpoch: 0, baseSequence: 100 }, 'the original is untouched');
+  assert.deepEqual(producerStateOf(bumped), { producerId: 5n, producerEpoch: 1, baseSequence: 0 });
+  const direct = await encodeRecordBatch(recs, 3, { producerId: 5n, producerEpoch: 1, baseSequence: 0 }, registryCompress);
+  assert.ok(bumped.equals(direct.bytes), 'same bytes as written under that state from the start');
+  assert.equal(bumped.readUInt32BE(17), crc32c(bumped, 21, bumped.length));
+  const decoded = await decodeBatch(new Decoder(bumped));
+  assert.equal(decoded.firstSequence, 0);
+  assert.equal(decoded.records.length, 20);
+});
+
+test('the batch reports its sizes: records before and after compression', async () => {
+  const recs = records(40);
+  const plain = await encodeRecordBatch(recs, 0);
+  assert.equal(plain.recordsBytes, plain.uncompressedBytes);
+  assert.equal(plain.bytes.length, BATCH_OVERHEAD + plain.recordsBytes);
+  const lz4 = await encodeRecordBatch(recs, 3, NO_PRODUCER_STATE, registryCompress);
+  assert.equal(lz4.uncompressedBytes, plain.uncompressedBytes);
+  assert.ok(lz4.recordsBytes < lz4.uncompressedBytes);
+  assert.equal(lz4.bytes.length, BATCH_OVERHEAD + lz4.recordsBytes);
+  assert.equal(lz4.records, 40);
 });

@@ -43,29 +43,6 @@ export const recordTooLarge = (message: string) => new ProducerError('RecordTooL
 /** the producer closed before the record was acknowledged. */
 export const producerClosed = (message: string) => new ProducerError('ProducerClosedError', message);
 
-// kafkajs copies the message of the error it wraps; some wrappers lose the cause.
-const CONNECTION_MESSAGE = /Connection error|Connection timeout|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|Request .* timed out|Closed connection/i;
-
-/** Whether a kafkajs (or our) error may succeed if sent again. */
-export function isRetriable(err: unknown): boolean {
-  if (!err || typeof err !== 'object') return false;
-  const e = err as { name?: string; retriable?: boolean; cause?: unknown; originalError?: unknown };
-  if (e.name === 'KafkaJSNumberOfRetriesExceeded') {
-    return isRetriable(e.cause ?? e.originalError);
-  }
-  // kafkajs wraps a connection failure as "non retriable" once its own connect
-  // retries are spent; for us the broker may still come back within
-  // delivery.timeout.ms, so what counts is the cause.
-  if (e.name === 'KafkaJSNonRetriableError') {
-    return isConnectionError(err) || (!(e.cause ?? e.originalError) && CONNECTION_MESSAGE.test(String((err as Error).message)));
-  }
-  if (e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSConnectionClosedError' || e.name === 'KafkaJSRequestTimeoutError') {
-    return true;
-  }
-  if (e.name === 'KafkaJSSASLAuthenticationError' || e.name === 'KafkaJSAuthenticationError') return false;
-  return e.retriable === true;
-}
-
 /** The innermost kafkajs error, whose name and message say what the broker said. */
 export function rootCause(err: unknown): unknown {
   let e = err as { name?: string; cause?: unknown; originalError?: unknown } | undefined;
@@ -78,20 +55,11 @@ export function rootCause(err: unknown): unknown {
   return e;
 }
 
-/** Whether a failure means the broker cannot be reached (for the status). */
-export function isConnectionError(err: unknown): boolean {
-  const e = rootCause(err) as { name?: string } | undefined;
-  return !!e && /Connection|RequestTimeout|BrokerNotFound|KafkaJSLockTimeout/.test(String(e.name));
-}
-
-export function isAuthenticationError(err: unknown): boolean {
-  const e = rootCause(err) as { name?: string; type?: string } | undefined;
-  return !!e && (/Authentication/.test(String(e.name)) || /SASL_AUTHENTICATION_FAILED|AUTHORIZATION/.test(String(e.type)));
-}
-
-/** A one-line description for status and logs. */
+/** A one-line description for status and logs: "Name: message" of the innermost error (once, if the message already starts with the name). */
 export function describeError(err: unknown): string {
-  const e = rootCause(err) as { name?: string; message?: string; type?: string } | undefined;
-  if (!e) return String(err);
-  return `${e.name ?? 'Error'}: ${e.message ?? String(e)}`;
+  const e = rootCause(err) as { name?: string; message?: string } | undefined;
+  if (!e || typeof e !== 'object') return String(err);
+  const name = e.name ?? 'Error';
+  const message = e.message ?? String(e);
+  return message.startsWith(`${name}:`) ? message : `${name}: ${message}`;
 }

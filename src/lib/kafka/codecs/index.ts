@@ -16,7 +16,6 @@
 // three bits of a record batch's attributes), which our encoder calls
 // directly, and registerKafkajsCodecs() for kafkajs's process-wide codec
 // table, which kafkajs consumers decode with.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 import * as gzip from './gzip';
 import * as lz4 from './lz4';
@@ -119,40 +118,12 @@ export const snappyCodec: KafkaCodec = kafkajsCodec(snappy);
 export const lz4Codec: KafkaCodec = kafkajsCodec(lz4);
 export const zstdCodec: KafkaCodec = kafkajsCodec(zstd);
 
-/**
- * @deprecated Only for sends through kafkajs's producer (which compresses with
- * the table registerKafkajsCodecs fills); goes away with that producer.
- *
- * Who wants to know how well batches compress: a producer runs its sends
- * inside `compressionObserver.run(fn, ...)` and fn(uncompressed, compressed)
- * is called for each batch kafkajs compresses on its behalf (Java's
- * compression-rate metric), whichever codec it is.
- */
-export const compressionObserver: AsyncLocalStorage<(uncompressedBytes: number, compressedBytes: number) => void> =
-  // One per process: kafkajs's codec table is process-wide, and a second copy of
-  // this module (another install, or src beside dist in tests) must see the same sends.
-  ((globalThis as Record<symbol, unknown>)[Symbol.for('streamsafe.compressionObserver')] ??= new AsyncLocalStorage()) as AsyncLocalStorage<
-    (uncompressedBytes: number, compressedBytes: number) => void
-  >;
-
-/** A codec for kafkajs's table; its compress reports to compressionObserver (until kafkajs no longer compresses for us). */
-function observed(codec: Codec): KafkaCodec {
-  return {
-    compress: async (encoder) => {
-      const out = await codec.compress(encoder.buffer);
-      compressionObserver.getStore()?.(encoder.buffer.length, out.length);
-      return out;
-    },
-    decompress: (buffer) => codec.decompress(buffer),
-  };
-}
-
 let registration: Promise<void> | undefined;
 
 /**
  * Puts gzip, snappy, lz4 and zstd into kafkajs's process-wide CompressionCodecs,
- * which kafkajs consumers (and, until our own encoder replaces it, kafkajs's
- * producer) look codecs up in. Idempotent and safe to call from many nodes at
+ * which kafkajs clients (consumers, and any kafkajs producer sharing the
+ * process) look codecs up in; our own producer calls compress() directly. Idempotent and safe to call from many nodes at
  * once: all callers share one registration. The table is filled before the
  * returned promise settles even if zstd cannot be initialised, in which case
  * the promise rejects (and keeps rejecting). Entries are replaced, never
@@ -167,13 +138,10 @@ export function registerKafkajsCodecs(): Promise<void> {
       [CompressionTypes.LZ4, lz4],
       [CompressionTypes.ZSTD, zstd],
     ] as const) {
-      const entry = observed(codec);
+      const entry = kafkajsCodec(codec);
       table[type] = () => entry;
     }
     await ready();
   })();
   return registration;
 }
-
-/** @deprecated Use registerKafkajsCodecs() (kafkajs's table) and ready() (before compress/decompress). */
-export const registerCodecs: () => Promise<void> = registerKafkajsCodecs;

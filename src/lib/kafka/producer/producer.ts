@@ -11,7 +11,7 @@
 
 import { systemClock, type Clock } from '../../common/clock';
 import { codecId, compress, ready as codecsReady } from '../codecs';
-import { bufferExhaustedNoStack, producerClosed, recordTooLarge } from '../errors';
+import { bufferExhaustedNoStack, describeError as describe, producerClosed, recordTooLarge } from '../errors';
 import type { ConnectionSettings } from '../protocol/kafkajs';
 import { KafkaNetwork } from '../protocol/network';
 import { encodeRecordBatch } from '../protocol/record-batch';
@@ -49,11 +49,6 @@ export interface ProducerRuntime {
   metadataMaxAgeMs?: number;
   /** a transport instead of the network (unit tests) */
   transport?: SenderTransport;
-}
-
-function describe(err: unknown): string {
-  const e = err as { name?: string; message?: string } | undefined;
-  return e?.message ? `${e.name && !e.message.startsWith(e.name) ? `${e.name}: ` : ''}${e.message}` : String(err);
 }
 
 export class KafkaProducer {
