@@ -3,6 +3,8 @@
 // every accepted record in the topic exactly once.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startKafka, type KafkaHandle } from '../support/kafka';
 import { collect, createTopic, getNode, helper, loadFlow, producerFlow, readTopic, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
 
@@ -132,4 +134,40 @@ describe('kafka producer node across a broker outage', () => {
       await kafka.startBroker(0);
     }
   });
+
+  it('flows redeployed while the broker is down leave no connection behind once it is back', async () => {
+    // Established TCP connections to the broker's listener, from any process here.
+    const port = kafka.brokers[0].split(':')[1];
+    const connections = () => execFileSync('ss', ['-tnH', 'state', 'established', `( dport = :${port} )`]).toString().trim().split('\n').filter(Boolean).length;
+    const topic = uniqueTopic('redeploy');
+    await createTopic(kafka.brokers, topic, 1);
+    await kafka.stopBroker(0);
+    let caughtClosed = 0;
+    try {
+      for (let i = 0; i < 3; i++) {
+        await loadFlow(producerFlow({ brokers: kafka.brokers, producer: { topic }, broker: { connectionTimeout: '500' } }));
+        const p1 = getNode('p1');
+        const nodeError = p1.error;
+        p1.error = function (this: unknown, ...args: unknown[]) {
+          if (/ProducerClosedError: The flow was stopped or redeployed before the record could be sent: it was not written/.test(String(args[0]))) caughtClosed++;
+          return nodeError.apply(this, args);
+        };
+        p1.receive({ payload: `deploy-${i}` });
+        await sleep(800); // connects fail and are tried again while the flow runs
+      }
+    } finally {
+      await kafka.startBroker(0);
+    }
+    const out = collect('out');
+    await out.next(1, 60000);
+    assert.equal(out.msgs[0].payload, 'deploy-2');
+    assert.equal(caughtClosed, 2, 'each stopped flow failed its held record, saying it was not written');
+    await sleep(2000);
+    const live = connections();
+    assert.ok(live >= 1 && live <= 2, `${live} connections for one running producer (its metadata/produce connections)`);
+    await unloadFlow();
+    await sleep(1000);
+    assert.equal(connections(), 0, 'none left once the flow is gone');
+  });
 });
+

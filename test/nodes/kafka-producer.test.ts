@@ -3,6 +3,7 @@
 // own log segments.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { getTestKafka, dumpLogSegments, NO_BROKER_LOGS_REASON, type TestKafka } from '../support/kafka';
 import { collect, createTopic, getNode, helper, loadFlow, nodeRedVersion, producerFlow, readTopic, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
 
@@ -16,6 +17,14 @@ after(async () => {
   await unloadFlow();
   await new Promise<void>((resolve) => helper.stopServer(resolve));
 });
+
+async function waitFor(ok: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(50);
+  }
+}
 
 async function produce(producer: Record<string, unknown>, msgs: unknown[]): Promise<{ out: any[]; caught: any[] }> {
   await loadFlow(producerFlow({ brokers: kafka.brokers, producer }));
@@ -322,4 +331,34 @@ describe('kafka producer node', () => {
     assert.equal(p['buffer-total-bytes'], 33554432);
     assert.ok(p['buffer-available-bytes'] <= 33554432);
   });
+
+  it('the status is never green while records fail: red when none go through, yellow when some do, with the reason', async () => {
+    const topic = uniqueTopic('status');
+    await createTopic(kafka.brokers, topic, 1);
+    await loadFlow(producerFlow({ brokers: kafka.brokers, producer: { topic } }));
+    const caught = collect('caught');
+    const out = collect('out');
+    await waitForStatus('p1', /^connected/);
+    const p1 = getNode('p1');
+    const lastStatus = () => {
+      const calls = p1.status.args as Array<[{ fill?: string; text?: string }]>;
+      return calls[calls.length - 1][0];
+    };
+    const future = () => Date.now() + 24 * 3600 * 1000;
+    // Every record refused by the broker.
+    for (let i = 0; i < 20; i++) p1.receive({ payload: `bad-${i}`, timestamp: future() });
+    await caught.next(20);
+    const red = await waitForStatus('p1', /records failing/, 10000);
+    assert.equal(lastStatus().fill, 'red', red);
+    assert.match(red, /KafkaProtocolError: INVALID_TIMESTAMP/);
+    // Half of them refused: yellow.
+    for (let round = 0; round < 6; round++) {
+      for (let i = 0; i < 10; i++) p1.receive({ payload: `r${round}-${i}`, timestamp: i % 2 ? future() : undefined });
+      await sleep(500);
+    }
+    await out.next(30);
+    await waitFor(() => lastStatus().fill === 'yellow', 10000);
+    assert.match(String(lastStatus().text), /msg\/s .*records failing: KafkaProtocolError: INVALID_TIMESTAMP/);
+  });
 });
+
