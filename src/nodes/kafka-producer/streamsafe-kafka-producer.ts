@@ -69,6 +69,7 @@ export = function (RED: NodeAPI) {
     const producer = new KafkaProducer(connection, options, {
       onState: showState,
       onInternalError: (err) => node.error(t('errors.internal', { reason: err.stack ?? err.message })),
+      onProblem: (message) => node.error(message),
     });
     broker.register(node);
     producer.start();

@@ -12,7 +12,7 @@
 import { systemClock, type Clock } from '../../common/clock';
 import { codecId, compress, ready as codecsReady } from '../codecs';
 import { bufferExhaustedNoStack, describeError as describe, producerClosed, recordTooLarge } from '../errors';
-import type { ConnectionSettings } from '../protocol/kafkajs';
+import { checkKafkajsVersion, type ConnectionSettings } from '../protocol/kafkajs';
 import { KafkaNetwork } from '../protocol/network';
 import { encodeRecordBatch } from '../protocol/record-batch';
 import { KafkaTransport } from '../protocol/transport';
@@ -36,6 +36,8 @@ export interface ProducerHooks {
   onState?(state: ConnectionState, detail?: string): void;
   /** a bug surfaced inside the producer (to the log) */
   onInternalError?(err: Error): void;
+  /** something the user must know that is not about one record (e.g. an untested kafkajs version) */
+  onProblem?(message: string): void;
 }
 
 export interface ProducerRuntime {
@@ -70,6 +72,7 @@ export class KafkaProducer {
     runtime: ProducerRuntime = {},
   ) {
     const clock = (this.clock = runtime.clock ?? systemClock);
+    checkKafkajsVersion((message) => hooks.onProblem?.(message));
     this.metrics = new ProducerMetrics(clock, runtime.metricsWindowMs);
     this.metadata = new ClusterMetadata({
       maxAgeMs: runtime.metadataMaxAgeMs,
