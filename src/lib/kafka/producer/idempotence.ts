@@ -12,12 +12,22 @@
 //    after it may have been sent, the broker lost the producer's state, a real
 //    gap), the epoch is bumped and the partition's unsettled batches are
 //    numbered again from 0 under the new epoch. Nothing that failed is resent.
+//
+// Two rules beyond the Java client's, so that a batch the broker may have
+// written is always recognised when resent:
+//  - at most 4 batches are numbered behind the oldest one not settled (the
+//    broker remembers the last 5), even when they go to a new leader;
+//  - an epoch bump waits until the batches below the refused one that may be
+//    in the log are settled under the current epoch: renumbered, they would be
+//    written again.
 
 import { ErrorCode, isRetriableCode } from '../protocol/error-codes';
 import { incrementSequence, NO_SEQUENCE, tpKey, type ProducerBatch } from './producer-batch';
 
 const MAX_EPOCH = 32767;
 const NO_LAST_ACKED = -1;
+/** The broker remembers a producer's last 5 batches per partition, and recognises a resend only among them. */
+const BROKER_DEDUP_WINDOW = 5;
 
 interface PartitionSequences {
   /** the producer id and epoch its sequence numbers run under */
@@ -27,6 +37,8 @@ interface PartitionSequences {
   lastAckedSequence: number;
   /** batches with sequence numbers that have not settled, by baseSequence */
   inflight: ProducerBatch[];
+  /** the oldest batch not settled and every batch numbered after it (settled or not), in order */
+  window: ProducerBatch[];
 }
 
 export class IdempotenceManager {
@@ -40,7 +52,12 @@ export class IdempotenceManager {
    * the sequence) or the epoch is bumped.
    */
   private readonly unresolved = new Set<string>();
-  private readonly toRewrite = new Set<string>();
+  /**
+   * Partitions to number again at the next epoch bump, each with its gap: the
+   * lowest sequence the broker refused for good. Nothing from the gap on can
+   * be in the log under the current epoch; a batch below it may be.
+   */
+  private readonly toRewrite = new Map<string, number>();
   private bumpRequired = false;
   private resetRequired = false;
   /** epoch bumps and producer id resets so far, for tests and diagnostics */
@@ -69,7 +86,7 @@ export class IdempotenceManager {
     const key = tpKey(topic, partition);
     let e = this.partitions.get(key);
     if (!e) {
-      e = { producerId: this.pid, epoch: this.ep, nextSequence: 0, lastAckedSequence: NO_LAST_ACKED, inflight: [] };
+      e = { producerId: this.pid, epoch: this.ep, nextSequence: 0, lastAckedSequence: NO_LAST_ACKED, inflight: [], window: [] };
       this.partitions.set(key, e);
     }
     return e;
@@ -93,6 +110,12 @@ export class IdempotenceManager {
       // A new batch under a new epoch would start at sequence 0 before the old epoch's batches settle.
       if (e && e.inflight.length > 0 && this.isStale(e)) return true;
       if (this.unresolved.has(key)) return true;
+      // Numbered now, it would land past the gap; it waits for the bump.
+      if (this.toRewrite.has(key)) return true;
+      // At most 4 batches behind one not settled yet, even when they go to another broker (a new leader):
+      // were they all written, the broker would still remember it, and recognise its resend. Beyond that
+      // the resend would meet OUT_OF_ORDER_SEQUENCE_NUMBER until delivery.timeout.ms, then fail although written.
+      if (e && e.window.length >= BROKER_DEDUP_WINDOW) return true;
     }
     const firstInFlight = e && e.inflight.length ? e.inflight[0].baseSequence : NO_SEQUENCE;
     // A batch being resent goes only when it is the first one in flight: in-flight effectively 1 while retrying.
@@ -108,10 +131,12 @@ export class IdempotenceManager {
       e.epoch = this.ep;
       e.nextSequence = 0;
       e.lastAckedSequence = NO_LAST_ACKED;
+      e.window = [];
     }
     batch.setProducerState(this.pid, this.ep, e.nextSequence);
     e.nextSequence = incrementSequence(e.nextSequence, batch.count);
     this.insertInFlight(e, batch);
+    e.window.push(batch);
   }
 
   private insertInFlight(e: PartitionSequences, batch: ProducerBatch): void {
@@ -123,8 +148,10 @@ export class IdempotenceManager {
   /** A batch split after MESSAGE_TOO_LARGE is replaced by its parts, which keep its sequence numbers. */
   replaceInFlight(original: ProducerBatch, parts: ProducerBatch[]): void {
     const e = this.entry(original.topic, original.partition);
-    this.removeInFlight(original);
+    const w = e.window.indexOf(original);
+    if (w >= 0) e.window.splice(w, 1, ...parts);
     for (const p of parts) this.insertInFlight(e, p);
+    this.removeInFlight(original);
   }
 
   private removeInFlight(batch: ProducerBatch): void {
@@ -132,6 +159,8 @@ export class IdempotenceManager {
     if (!e) return;
     const i = e.inflight.indexOf(batch);
     if (i >= 0) e.inflight.splice(i, 1);
+    // The window starts at the oldest batch not settled.
+    while (e.window.length && !e.inflight.includes(e.window[0])) e.window.shift();
   }
 
   /** The broker wrote the batch. */
@@ -151,7 +180,7 @@ export class IdempotenceManager {
   onFailed(batch: ProducerBatch, code: number | undefined, adjustSequences: boolean): void {
     this.removeInFlight(batch);
     if (!batch.hasSequence) return;
-    if (code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER || adjustSequences) this.renumber(batch.topic, batch.partition);
+    if (code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER || adjustSequences) this.renumber(batch.topic, batch.partition, batch.baseSequence);
   }
 
   /** The batch failed after it may have been written (it expired while being sent). */
@@ -178,23 +207,46 @@ export class IdempotenceManager {
       // The first failed batch already renumbered the others.
       if (batch.sequenceReset) return true;
       // The broker lost this producer's state (retention, or a new leader without it): new epoch, from 0.
-      this.renumber(batch.topic, batch.partition);
+      // It can recognise none of our batches any more: nothing waits for the bump.
+      this.renumber(batch.topic, batch.partition, -Infinity);
       return true;
     }
     if (code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER) {
       // Not the next batch: an earlier one has not arrived yet; it is resent first.
       if (!this.unresolved.has(key) && (batch.sequenceReset || !this.isNextSequence(e, batch.baseSequence))) return true;
       // The next batch and still out of order: a real gap on the broker. Renumber under a new epoch.
-      if (!this.unresolved.has(key) || this.isNextSequence(e, batch.baseSequence)) this.renumber(batch.topic, batch.partition);
+      if (!this.unresolved.has(key) || this.isNextSequence(e, batch.baseSequence)) this.renumber(batch.topic, batch.partition, batch.baseSequence);
       return true;
     }
     return isRetriableCode(code);
   }
 
-  /** The partition's unsettled batches must be numbered again from 0 (under a new epoch). */
-  renumber(topic: string, partition: number): void {
-    this.toRewrite.add(tpKey(topic, partition));
+  /**
+   * The partition's unsettled batches must be numbered again from 0 (under a
+   * new epoch), because the broker refused the batch at sequence `gapAt` for
+   * good (-Infinity: it knows none of our batches).
+   */
+  renumber(topic: string, partition: number, gapAt: number): void {
+    const key = tpKey(topic, partition);
+    this.toRewrite.set(key, Math.min(this.toRewrite.get(key) ?? Infinity, gapAt));
     this.bumpRequired = true;
+  }
+
+  /**
+   * Whether a partition to renumber still has a batch below its gap that may
+   * already be in the log (an attempt ended without a final answer): it is
+   * resent under the current epoch first, where the broker recognises it.
+   * Renumbered, it would be written a second time.
+   */
+  private awaitingResolution(): boolean {
+    for (const [key, gap] of this.toRewrite) {
+      const e = this.partitions.get(key);
+      if (!e) continue;
+      for (const b of e.inflight) {
+        if (b.mayBeWritten && b.baseSequence < gap && b.producerId === this.pid && b.producerEpoch === this.ep) return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -212,7 +264,8 @@ export class IdempotenceManager {
       if (e.inflight.length > 0) continue;
       this.unresolved.delete(key);
       if (!this.isNextSequence(e, e.nextSequence)) {
-        this.toRewrite.add(key);
+        // Nothing of it is in flight any more: nothing to wait for.
+        this.toRewrite.set(key, -Infinity);
         this.bumpRequired = true;
       }
     }
@@ -225,17 +278,17 @@ export class IdempotenceManager {
    * sender must ask for a producer id.
    */
   bumpEpochIfNeeded(): boolean {
-    if (this.bumpRequired && this.pid >= 0n) {
+    if (this.bumpRequired && this.pid >= 0n && !this.awaitingResolution()) {
       this.bumpRequired = false;
       this.epochBumps++;
       if (this.ep >= MAX_EPOCH) {
         // Every partition is stale under a new id: each starts again at 0 once its batches in flight settle.
         this.resetRequired = true;
-        for (const key of this.toRewrite) this.unresolved.delete(key);
+        for (const key of this.toRewrite.keys()) this.unresolved.delete(key);
         this.toRewrite.clear();
       } else {
         this.ep++;
-        for (const key of this.toRewrite) {
+        for (const key of this.toRewrite.keys()) {
           this.startSequencesAtBeginning(key);
           this.unresolved.delete(key);
         }
@@ -262,6 +315,7 @@ export class IdempotenceManager {
     e.epoch = this.ep;
     e.nextSequence = sequence;
     e.lastAckedSequence = NO_LAST_ACKED;
+    e.window = [...e.inflight];
   }
 
   /** Whether a batch was written under a producer state this manager has since moved past (for messages). */

@@ -61,6 +61,7 @@ export class KafkaProducer {
   readonly sender: Sender;
   readonly idempotence: IdempotenceManager | undefined;
   private readonly network: KafkaNetwork | undefined;
+  private readonly transport: SenderTransport;
   private readonly clock: Clock;
   private state: ConnectionState = 'connecting';
   private closing = false;
@@ -117,6 +118,7 @@ export class KafkaProducer {
       });
       transport = new KafkaTransport(this.network, options.requestTimeoutMs);
     }
+    this.transport = transport;
     const encode: BatchEncoder = (batch, state) =>
       encodeRecordBatch(
         batch.records.map((p) => p.record),
@@ -160,7 +162,8 @@ export class KafkaProducer {
   }
 
   private anyNodeReady(): boolean {
-    return this.metadata.brokers.some((b) => this.network?.isReady(b.nodeId));
+    // Through the transport, so that one given by a test is asked too.
+    return this.metadata.brokers.some((b) => this.transport.isReady(b.nodeId));
   }
 
   get connectionState(): ConnectionState {
@@ -169,6 +172,8 @@ export class KafkaProducer {
 
   private setState(state: ConnectionState, detail?: string): void {
     if (this.closing && state !== 'closed') return;
+    // Nothing can be sent any more: an answer still arriving (metadata) does not make it connected again.
+    if (this.state === 'error' && this.sender.fatal && state !== 'closed') return;
     if (state === this.state && state === 'connected') return;
     this.state = state;
     this.hooks.onState?.(state, detail);

@@ -183,10 +183,9 @@ export class Sender {
     // A few rounds: each takes one request per broker, so a backlog fills the in-flight window.
     for (let round = 0; round < Math.max(1, this.opts.maxInFlight); round++) {
       const check = this.acc.ready(now);
-      if (round === 0) {
-        wait = check.nextReadyCheckMs;
-        if (check.unknownLeaderTopics.size) this.metadata.requestUpdate();
-      }
+      // Every round: a batch that became a queue's head in a later round (still lingering) needs its timer too.
+      wait = Math.min(wait, check.nextReadyCheckMs);
+      if (round === 0 && check.unknownLeaderTopics.size) this.metadata.requestUpdate();
       let sent = false;
       for (const node of check.readyNodes) {
         if (!this.transport.isReady(node)) {
@@ -382,7 +381,7 @@ export class Sender {
       // The rest takes the batch's place in the sequence; the numbers after it are renumbered (epoch bump).
       rest.setProducerState(b.producerId, b.producerEpoch, b.baseSequence, b.sequenceReset);
       this.idempotence.replaceInFlight(b, [rest]);
-      this.idempotence.renumber(b.topic, b.partition);
+      this.idempotence.renumber(b.topic, b.partition, b.baseSequence);
     }
     this.acc.reenqueue(rest, now, 0);
     this.events.onRetry?.(rest, err);
