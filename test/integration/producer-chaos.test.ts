@@ -12,7 +12,7 @@ import { startKafka, type KafkaHandle } from '../support/kafka';
 import { activeController } from '../support/kafka/quorum';
 import { consoleConsume } from '../support/kafka/console-consumer';
 import { auditDelivery, auditValue, type DeliveryAudit } from '../support/delivery-audit';
-import { collect, createTopic, getNode, helper, loadFlow, producerFlow, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
+import { collect, createTopic, getNode, helper, kafkaClient, loadFlow, producerFlow, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
 
 let kafka: KafkaHandle;
 
@@ -31,12 +31,14 @@ after(async () => {
  * down, restart, 3.5 s up): about 1,000 records/s, so that CI's 2 cores
  * finish a run in under a minute. STREAMSAFE_CHAOS_RECORDS sets more.
  */
-const TOTAL = Number(process.env.STREAMSAFE_CHAOS_RECORDS ?? 32000);
+const env = (name: string, fallback: number) => Number(process.env[`STREAMSAFE_CHAOS_${name}`] ?? fallback);
+const TOTAL = env('RECORDS', 32000);
 const STREAMS = 48;
 const PARTITIONS = 6;
-const ROUNDS = 4;
-const DOWN_MS = 3000;
-const UP_MS = 3500;
+/** The last round kills the active controller. STREAMSAFE_CHAOS_ROUNDS/_DOWN_MS/_UP_MS make a longer run (e.g. 10 / 5000 / 5000). */
+const ROUNDS = Math.max(2, env('ROUNDS', 4));
+const DOWN_MS = env('DOWN_MS', 3000);
+const UP_MS = env('UP_MS', 3500);
 const SEND_MS = ROUNDS * (DOWN_MS + UP_MS) + 2000;
 
 interface ChaosRun {
@@ -131,4 +133,39 @@ describe('producer under repeated broker failure (independent reader)', () => {
     assert.equal(audit.counts.conflicting, 0, audit.summary);
     assert.equal(audit.counts.failedButWritten, 0, audit.summary);
   });
+
+  it('one linger window over partitions on all three brokers plus one record too large for the topic: that record fails alone, the rest are stored once', async () => {
+    const topic = uniqueTopic('toolarge');
+    await createTopic(kafka.brokers, topic, 6, [{ name: 'min.insync.replicas', value: '2' }, { name: 'max.message.bytes', value: '4096' }], 3);
+    const admin = kafkaClient(kafka.brokers).admin();
+    await admin.connect();
+    const leaders = new Set((await admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions.map((p) => p.leader));
+    await admin.disconnect();
+    assert.equal(leaders.size, 3, 'the partitions are led by all three brokers');
+    await loadFlow(producerFlow({ brokers: kafka.brokers, producer: { topic, preset: 'safe', lingerMs: '200' } }));
+    const out = collect('out');
+    const caught = collect('caught');
+    await waitForStatus('p1', /^connected/, 60000);
+    const p1 = getNode('p1');
+    for (let i = 0; i < 300; i++) {
+      if (i === 150) p1.receive({ payload: auditValue('big', 0, 6000), key: 'k3', partition: 3 });
+      p1.receive({ payload: auditValue(`k${i % 12}`, Math.floor(i / 12)), key: `k${i % 12}`, partition: i % 6 });
+    }
+    await out.next(300, 30000);
+    const [c] = await caught.next(1, 30000);
+    assert.match(c.error.message, /MESSAGE_TOO_LARGE/);
+    const stored = await consoleConsume(kafka.brokers, topic, { expected: 'all', timeoutMs: 60000 });
+    const audit = auditDelivery(
+      {
+        acked: out.msgs.map((m) => ({ value: m.payload, key: m.key, partition: m.kafka.partition, offset: m.kafka.offset })),
+        failed: caught.msgs.map((x) => ({ value: x.payload, key: x.key, error: x.error?.message })),
+      },
+      stored,
+    );
+    assert.ok(audit.ok, audit.summary);
+    assert.equal(audit.counts.stored, 300);
+    assert.equal(audit.counts.failed, 1);
+    await unloadFlow();
+  });
 });
+
