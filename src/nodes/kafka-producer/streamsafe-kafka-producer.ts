@@ -2,9 +2,10 @@
 // on with msg.kafka once acknowledged, or fails to Catch with the Kafka error.
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { KafkaProducer, type ConnectionState } from '../../lib/kafka/producer/producer';
+import type { PendingRecord, RecordMetadata } from '../../lib/kafka/producer/producer-batch';
 import { metricsSummary } from '../../lib/kafka/producer/metrics';
 import { producerOptionsFrom, type ProducerOptions } from '../../lib/kafka/producer/config';
-import { toProducerRecord, type RecordInput } from '../../lib/kafka/record';
+import { toProducerRecord, type ProducerRecord, type RecordInput } from '../../lib/kafka/record';
 import type { KafkaBrokerNode } from '../kafka-broker/broker-node';
 
 interface KafkaProducerDef extends NodeDef, Record<string, unknown> {
@@ -80,6 +81,31 @@ export = function (RED: NodeAPI) {
       lastFailure = `${err.name}: ${err.message}`;
     };
 
+    const acks0Note = t('acks0');
+    /** One msg on its way: the record and what to do once it settles (one object per msg, no closures). */
+    class Delivery implements PendingRecord {
+      receivedAt = 0;
+      settled?: boolean;
+      constructor(
+        readonly record: ProducerRecord,
+        private readonly msg: NodeMessageInFlow & { kafka?: unknown },
+        private readonly send: (m: NodeMessageInFlow) => void,
+        private readonly done: (err?: Error) => void,
+      ) {}
+
+      acknowledged(meta: RecordMetadata): void {
+        // The metadata is msg.kafka itself; with acks 0 it says why there is no offset.
+        this.msg.kafka = meta.acknowledged ? meta : { ...meta, note: acks0Note };
+        this.send(this.msg);
+        this.done();
+      }
+
+      failed(err: Error): void {
+        noteFailure(err);
+        this.done(err);
+      }
+    }
+
     // While connected and busy, the status summarises the Java producer's metrics;
     // records failing in the metrics window turn it yellow (some go through) or red (none do).
     let lastSent = 0;
@@ -122,22 +148,7 @@ export = function (RED: NodeAPI) {
         done(e as Error);
         return;
       }
-      producer.submit(
-        record,
-        (meta) => {
-          const out = msg as NodeMessageInFlow & { kafka?: unknown };
-          out.kafka =
-            meta.offset === null
-              ? { topic: meta.topic, partition: meta.partition, offset: null, timestamp: meta.timestamp, acknowledged: false, note: t('acks0') }
-              : { topic: meta.topic, partition: meta.partition, offset: meta.offset, timestamp: meta.timestamp, acknowledged: true };
-          send(out);
-          done();
-        },
-        (err) => {
-          noteFailure(err);
-          done(err);
-        },
-      );
+      producer.admit(new Delivery(record, msg, send, done));
     });
 
     node.on('close', (removed: boolean, done: () => void) => {

@@ -425,8 +425,8 @@ export class RecordAccumulator {
 
   // ---- settling ----------------------------------------------------------------------
 
-  /** The broker wrote the batch at `baseOffset` (null: no offset known, as with acks 0). */
-  complete(batch: ProducerBatch, baseOffset: bigint | null, logAppendTimeMs: bigint): void {
+  /** The broker wrote the batch at `baseOffset` (null: no offset known); `acknowledged` false with acks 0. */
+  complete(batch: ProducerBatch, baseOffset: bigint | null, logAppendTimeMs: bigint, acknowledged = true): void {
     batch.done = true;
     batch.inFlight = false;
     const base = baseOffset !== null && baseOffset >= 0n ? baseOffset : null;
@@ -443,6 +443,7 @@ export class RecordAccumulator {
         offset: base === null ? null : exact ? String(baseNumber + i) : (base + BigInt(i)).toString(),
         // LogAppendTime topics stamp records on the broker; otherwise ours stands.
         timestamp: appendTime >= 0 ? appendTime : p.record.timestamp,
+        acknowledged,
       };
       this.settle(p, undefined, meta);
     }
@@ -460,7 +461,16 @@ export class RecordAccumulator {
     p.settled = true;
     this.pool.release(p.record.memoryBytes ?? p.record.sizeInBytes);
     this.onSettled(!err, p);
-    settleSafely(err ? () => p.failed(err) : () => p.acknowledged(meta!));
+    try {
+      if (err) p.failed(err);
+      else p.acknowledged(meta!);
+    } catch (e) {
+      // The books are already right: the caller's error surfaces on its own, as an
+      // exception in a promise reaction would, instead of breaking the sender mid-loop.
+      queueMicrotask(() => {
+        throw e;
+      });
+    }
   }
 
   /** The delivery timeout error of a batch, naming its partition and the last error seen there. */
@@ -520,20 +530,5 @@ export class RecordAccumulator {
     }
     this.waiting.clear();
     return n;
-  }
-}
-
-/**
- * Calls a caller's settle callback. If it throws, the books are already
- * right; the error is thrown again on its own, as an exception in a promise
- * reaction would surface, instead of breaking the sender mid-loop.
- */
-function settleSafely(fn: () => void): void {
-  try {
-    fn();
-  } catch (e) {
-    queueMicrotask(() => {
-      throw e;
-    });
   }
 }

@@ -10,9 +10,11 @@ import type { EncodedBatch } from '../protocol/record-batch';
 export interface RecordMetadata {
   topic: string;
   partition: number;
-  /** null when the broker sends no offset (acks=0, or a duplicate whose offset it no longer has) */
+  /** null when the broker sends no offset (acks=0, or a resend it recognised but no longer has the offset of) */
   offset: string | null;
   timestamp: number;
+  /** false with acks=0: the broker sends no acknowledgement, the record was only written to the socket */
+  acknowledged: boolean;
 }
 
 /** A record from append until it is acknowledged or fails. */

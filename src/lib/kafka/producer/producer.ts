@@ -220,13 +220,23 @@ export class KafkaProducer {
    * `failed` may be called before this returns.
    */
   submit(record: ProducerRecord, acknowledged: (meta: RecordMetadata) => void, failed: (err: Error) => void): void {
+    this.admit({ record, receivedAt: 0, acknowledged, failed });
+  }
+
+  /**
+   * Takes a record together with its callbacks (the caller's own object, so
+   * that a busy flow allocates one object per record, not three). Exactly one
+   * of p.acknowledged / p.failed is called, once, maybe before this returns.
+   */
+  admit(p: PendingRecord): void {
     const refuse = (err: Error) => {
       this.metrics.recordsFailed(1);
-      failed(err);
+      p.failed(err);
     };
     const fatal = this.sender.fatal;
     if (fatal) return refuse(fatal);
     if (this.closing) return refuse(producerClosed('The producer is closed'));
+    const { record } = p;
     const size = record.sizeInBytes;
     const memory = record.memoryBytes ?? size;
     if (size > this.options.maxRequestSize) {
@@ -243,8 +253,8 @@ export class KafkaProducer {
         ),
       );
     }
-    const pending: PendingRecord = { record, receivedAt: this.clock.now(), acknowledged, failed };
-    this.pool.allocate(memory, () => this.accumulator.add(pending), refuse);
+    p.receivedAt = this.clock.now();
+    this.pool.allocate(memory, () => this.accumulator.add(p), refuse);
   }
 
   /** The Java producer's metrics, now. */

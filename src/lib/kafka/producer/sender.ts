@@ -288,7 +288,7 @@ export class Sender {
     if (this.stopped) return;
     if (!response) {
       // acks 0: written to the socket is all there is to know.
-      for (const b of request.batches) this.succeed(b, null, -1n);
+      for (const b of request.batches) this.succeed(b, null, -1n, false);
       return;
     }
     const byPartition = new Map<string, PartitionProduceResponse>();
@@ -423,10 +423,10 @@ export class Sender {
     this.fail(b, err, code);
   }
 
-  private succeed(b: ProducerBatch, baseOffset: bigint | null, logAppendTimeMs: bigint): void {
+  private succeed(b: ProducerBatch, baseOffset: bigint | null, logAppendTimeMs: bigint, acknowledged = true): void {
     this.idempotence?.onSuccess(b);
     this.acc.unmute(b.topic, b.partition);
-    this.acc.complete(b, baseOffset, logAppendTimeMs);
+    this.acc.complete(b, baseOffset, logAppendTimeMs, acknowledged);
     this.events.onBatchWritten?.(b);
   }
 
