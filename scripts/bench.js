@@ -146,7 +146,7 @@ async function main() {
     `Everything (broker, clients, Node-RED${proxied ? ', toxiproxy' : ''}) runs on this one machine over 127.0.0.1, so client and broker share ${cpus.length} cores. ` +
     `Total time ${Math.round((Date.now() - started) / 1000)} s${quick ? ' (--quick)' : ''}.`);
   md.push('');
-  md.push('## Producer (issue 3)');
+  md.push('## Producer (issues 3 and 8)');
   md.push('');
   if (producerOk) md.push(fs.readFileSync(producerMd, 'utf8').trimEnd());
   else md.push(`The producer benchmark failed (exit ${producer.code}${producer.timedOut ? ', timed out' : ''}):\n\n${fence(tail(producer.err + producer.out, 40))}`);

@@ -18,6 +18,8 @@
 //   node --import tsx bench/producer/run.ts [--quick] [--only=node,raw-kafkajs,...]
 //        [--presets=safe,throughput] [--latency=0,1] [--records=N] [--other-records=N]
 //        [--no-lowrate] [--no-backpressure] [--cpu-prof] [--out=bench/results]
+//   node --import tsx bench/producer/run.ts --render=bench/results/producer.json [--out=...]
+//        writes producer.md again from a saved report (same flags as the run)
 //
 // Needs `npm run build` first (scripts/bench.js does it). Writes <out>/producer.json,
 // <out>/producer.md (the tables) and <out>/producer.svg (the chart).
@@ -924,10 +926,14 @@ function targets(rep: Report): string[] {
     const label = PRESETS[p].label;
     const rRaw = ratio(node.recordsPerSec, raw?.recordsPerSec);
     const rBest = ratio(node.recordsPerSec, best?.recordsPerSec);
-    out.push(`| ${label} | node ÷ raw kafkajs ≥ 0.8 | ${fmt(rRaw, 2)} | ${Number.isFinite(rRaw) ? (rRaw >= 0.8 ? 'met' : '**not met**') : 'not measured'} |`);
-    out.push(`| ${label} | node ÷ best other node (${best ? best.label.replace(' in Node-RED', '') : 'n/a'}) ≥ 10 | ${fmt(rBest, 1)} | ${Number.isFinite(rBest) ? (rBest >= 10 ? 'met' : '**not met**') : 'not measured'} |`);
+    // Issue 8's targets: no regression against raw kafkajs; aims against the Java client (keyed record set).
+    const rJava = ratio(node.recordsPerSec, jk?.recordsPerSec);
+    const javaAim = p === 'safe' ? 0.6 : 0.5;
+    const verdict = (r: number, min: number) => (Number.isFinite(r) ? (r >= min ? 'met' : '**not met**') : 'not measured');
+    out.push(`| ${label} | node ÷ raw kafkajs ≥ 1.1 | ${fmt(rRaw, 2)} | ${verdict(rRaw, 1.1)} |`);
+    out.push(`| ${label} | node ÷ Java KafkaProducer, keyed record set ≥ ${javaAim} (aim) | ${fmt(rJava, 2)} | ${verdict(rJava, javaAim)} |`);
+    out.push(`| ${label} | node ÷ best other node (${best ? best.label.replace(' in Node-RED', '') : 'n/a'}), loopback; 1 ms in the latency section | ${fmt(rBest, 1)} | reported |`);
     out.push(`| ${label} | node ÷ Java ProducerPerformance (as is) | ${fmt(ratio(node.recordsPerSec, pp?.recordsPerSec), 2)} | reported |`);
-    out.push(`| ${label} | node ÷ Java KafkaProducer, keyed record set (as is) | ${fmt(ratio(node.recordsPerSec, jk?.recordsPerSec), 2)} | reported |`);
   }
   for (const l of rep.lowRate) {
     out.push(`| ${PRESETS[l.preset].label} | ${l.rate} msg/s: ack p99 ≤ linger.ms + 10 = ${l.limitMs} ms | p99 ${fmt(l.ackP99Ms, 1)} ms | ${l.pass ? 'met' : '**not met**'} |`);
@@ -1054,6 +1060,15 @@ const METHOD = [
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
+  // --render=<producer.json>: only write producer.md again from a run's report (e.g. after the targets changed).
+  const renderFrom = opt('render');
+  if (renderFrom) {
+    const saved = JSON.parse(fs.readFileSync(renderFrom, 'utf8')) as Report;
+    fs.mkdirSync(outDir, { recursive: true });
+    fs.writeFileSync(path.join(outDir, 'producer.md'), markdown(saved));
+    process.stdout.write(markdown(saved));
+    return;
+  }
   const started = Date.now();
   process.env.STREAMSAFE_KAFKA_JVM_OPTS ??= '-XX:TieredStopAtLevel=4';
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'streamsafe-bench-producer-'));

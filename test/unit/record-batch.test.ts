@@ -252,3 +252,17 @@ test('the batch reports its sizes: records before and after compression', async 
   assert.equal(lz4.bytes.length, BATCH_OVERHEAD + lz4.recordsBytes);
   assert.equal(lz4.records, 40);
 });
+
+test('text keys and values are written as their UTF-8 bytes, the same batch as with Buffers', async () => {
+  const texts = ['héllo 한국어 🎉', '', 'plain', '{"id":"1","text":"x"}'];
+  const asText: BatchRecord[] = texts.map((t, i) => ({ key: i % 2 ? t : null, value: t, timestamp: 1_700_000_000_000 + i }));
+  const asBytes: BatchRecord[] = asText.map((r) => ({ ...r, key: r.key === null ? null : Buffer.from(r.key as string), value: Buffer.from(r.value as string) }));
+  for (const codec of [0, 3]) {
+    const a = await encodeRecordBatch(asText, codec, NO_PRODUCER_STATE, registryCompress);
+    const b = await encodeRecordBatch(asBytes, codec, NO_PRODUCER_STATE, registryCompress);
+    assert.ok(a.bytes.equals(b.bytes), `codec ${codec}`);
+  }
+  // Given lengths are used as they are (the producer measured them once already).
+  const given = asText.map((r) => ({ ...r, valueLength: Buffer.byteLength(r.value as string), keyLength: r.key === null ? 0 : Buffer.byteLength(r.key as string) }));
+  assert.ok((await encodeRecordBatch(given, 0)).bytes.equals((await encodeRecordBatch(asBytes, 0)).bytes));
+});

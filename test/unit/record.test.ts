@@ -124,9 +124,14 @@ test('size estimate counts value, key and headers', () => {
   assert.ok(r.sizeInBytes >= 112 && r.sizeInBytes < 160, String(r.sizeInBytes));
 });
 
-test('buffer.memory counts the msg text the node keeps until the acknowledgement', () => {
+test('buffer.memory counts what the node keeps until the acknowledgement: a msg object beside its text', () => {
   const text = toProducerRecord({ payload: 'x'.repeat(1000) }, 't', NOW);
-  assert.equal(text.memoryBytes, text.sizeInBytes + 1000);
+  assert.equal(text.memoryBytes, text.sizeInBytes, 'a string payload is the value itself');
+  const object = toProducerRecord({ payload: { text: 'x'.repeat(1000) } }, 't', NOW);
+  assert.equal(object.memoryBytes, object.sizeInBytes + object.valueLength, 'an object is kept beside its JSON text');
+  assert.equal(object.valueLength, 1011);
+  const korean = toProducerRecord({ payload: '카프카' }, 't', NOW);
+  assert.equal(korean.valueLength, 9, 'UTF-8 bytes, not characters');
   const buf = toProducerRecord({ payload: Buffer.alloc(1000) }, 't', NOW);
   assert.equal(buf.memoryBytes, buf.sizeInBytes, 'a Buffer payload is the value itself');
   assert.equal(toProducerRecord({ payload: null }, 't', NOW).memoryBytes, toProducerRecord({ payload: null }, 't', NOW).sizeInBytes);

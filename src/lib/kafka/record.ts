@@ -2,13 +2,21 @@
 // that cannot be carried faithfully is refused with a RecordError that says
 // what was wrong, never coerced or dropped.
 import { RecordError } from './errors';
-import { keyBytes } from './key';
+import { keyForm } from './key';
 
 export interface ProducerRecord {
   topic: string;
-  /** null is a tombstone */
-  value: Buffer | null;
-  key: Buffer | null;
+  /**
+   * The value: bytes, or text that the batch encoder writes as UTF-8 straight
+   * into the batch (no Buffer per record); null is a tombstone.
+   */
+  value: Buffer | string | null;
+  /** UTF-8 bytes of the value (0 for a tombstone) */
+  valueLength: number;
+  /** The key, bytes or text (UTF-8), as key.ts reads msg.key; null: no key. */
+  key: Buffer | string | null;
+  /** UTF-8 bytes of the key (0 without key) */
+  keyLength: number;
   partition?: number;
   headers?: Record<string, Buffer>;
   /** epoch ms (CreateTime) */
@@ -42,19 +50,23 @@ export function topicNameProblem(topic: string): string | undefined {
   return undefined;
 }
 
-/** Value bytes: Buffer as is, string as UTF-8, object/array as JSON, number/boolean as text, null as tombstone. */
-export function valueToBytes(payload: unknown): Buffer | null {
+/**
+ * The value's form: a Buffer as is, a string as it is (sent as UTF-8), an
+ * object or array as its JSON text, a number or boolean as its text, null as
+ * a tombstone.
+ */
+export function valueForm(payload: unknown): Buffer | string | null {
   if (payload === null) return null;
   if (Buffer.isBuffer(payload)) return payload;
   if (payload instanceof Uint8Array) return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   switch (typeof payload) {
     case 'string':
-      return Buffer.from(payload, 'utf8');
+      return payload;
     case 'number':
       if (!Number.isFinite(payload)) throw new RecordError(`msg.payload is the number ${payload}, which has no text form Kafka consumers can read`);
-      return Buffer.from(String(payload), 'utf8');
+      return String(payload);
     case 'boolean':
-      return Buffer.from(String(payload), 'utf8');
+      return String(payload);
     case 'undefined':
       throw new RecordError('msg.payload is missing: set it, or set it to null to send a tombstone');
     case 'object': {
@@ -65,11 +77,16 @@ export function valueToBytes(payload: unknown): Buffer | null {
         throw new RecordError(`msg.payload could not be turned into JSON: ${(e as Error).message}`);
       }
       if (json === undefined) throw new RecordError('msg.payload could not be turned into JSON');
-      return Buffer.from(json, 'utf8');
+      return json;
     }
     default:
       throw new RecordError(`msg.payload of type ${typeof payload} is not supported: use a Buffer, string, object, array, number, boolean or null`);
   }
+}
+
+/** The bytes of a value or key form: a Buffer's length, a string's UTF-8 length. */
+export function formLength(form: Buffer | string | null): number {
+  return form === null ? 0 : typeof form === 'string' ? Buffer.byteLength(form, 'utf8') : form.length;
 }
 
 export function headersToRecord(headers: unknown): Record<string, Buffer> | undefined {
@@ -146,16 +163,23 @@ export function toProducerRecord(msg: RecordInput, fixedTopic: string | undefine
   const problem = topicNameProblem(topic);
   if (problem) throw new RecordError(problem);
 
-  const value = valueToBytes(msg.payload);
-  const key = keyBytes(msg.key, 'msg.key');
+  const value = valueForm(msg.payload);
+  const key = keyForm(msg.key, 'msg.key');
   const headers = headersToRecord(msg.headers);
-  let size = RECORD_OVERHEAD + (value ? value.length : 0) + (key ? key.length : 0);
+  const valueLength = formLength(value);
+  const keyLength = formLength(key);
+  let size = RECORD_OVERHEAD + valueLength + keyLength;
   if (headers) for (const [k, v] of Object.entries(headers)) size += Buffer.byteLength(k) + v.length + 2;
-  const retained = value && !Buffer.isBuffer(msg.payload) && !(msg.payload instanceof Uint8Array) ? value.length : 0;
+  // The msg is kept until its record settles: a string or Buffer payload is the value itself;
+  // an object, number or boolean payload is held beside its text (about as large).
+  const payload = msg.payload;
+  const retained = value !== null && typeof payload !== 'string' && !(payload instanceof Uint8Array) ? valueLength : 0;
   return {
     topic,
     value,
+    valueLength,
     key,
+    keyLength,
     partition: partitionOf(msg.partition),
     headers,
     timestamp: timestampOf(msg.timestamp, now),

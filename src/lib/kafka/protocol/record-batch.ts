@@ -8,9 +8,13 @@
 // and decodes them back with kafkajs's decoder).
 
 export interface BatchRecord {
-  key: Buffer | null;
-  /** null is a tombstone */
-  value: Buffer | null;
+  /** bytes, or text written as UTF-8 */
+  key: Buffer | string | null;
+  /** bytes, or text written as UTF-8; null is a tombstone */
+  value: Buffer | string | null;
+  /** the UTF-8 lengths, when the caller knows them already (else measured here) */
+  keyLength?: number;
+  valueLength?: number;
   /** epoch ms */
   timestamp: number;
   headers?: Record<string, Buffer>;
@@ -109,6 +113,9 @@ export function crc32c(buf: Uint8Array, from = 0, to = buf.length): number {
 interface Sized {
   /** per record: its body size (what its length varint says) */
   bodies: number[];
+  /** per record: the bytes of its key and value (-1: null) */
+  keyLengths: number[];
+  valueLengths: number[];
   /** all records, length varints included */
   bytes: number;
   first: number;
@@ -127,12 +134,18 @@ function measure(records: BatchRecord[]): Sized {
     if (r.timestamp > max) max = r.timestamp;
   }
   const bodies = new Array<number>(records.length);
+  const keyLengths = new Array<number>(records.length);
+  const valueLengths = new Array<number>(records.length);
   let bytes = 0;
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
+    const kl = r.key === null ? -1 : (r.keyLength ?? lengthOf(r.key));
+    const vl = r.value === null ? -1 : (r.valueLength ?? lengthOf(r.value));
+    keyLengths[i] = kl;
+    valueLengths[i] = vl;
     let body = 1 + varintSize(r.timestamp - first) + varintSize(i);
-    body += r.key ? varintSize(r.key.length) + r.key.length : 1;
-    body += r.value ? varintSize(r.value.length) + r.value.length : 1;
+    body += kl >= 0 ? varintSize(kl) + kl : 1;
+    body += vl >= 0 ? varintSize(vl) + vl : 1;
     const headers = headerEntries(r.headers);
     body += varintSize(headers.length);
     for (const [k, v] of headers) {
@@ -142,7 +155,16 @@ function measure(records: BatchRecord[]): Sized {
     bodies[i] = body;
     bytes += varintSize(body) + body;
   }
-  return { bodies, bytes, first, max };
+  return { bodies, keyLengths, valueLengths, bytes, first, max };
+}
+
+const lengthOf = (b: Buffer | string): number => (typeof b === 'string' ? Buffer.byteLength(b, 'utf8') : b.length);
+
+/** Writes bytes or UTF-8 text of a known length; returns the offset after it. */
+function writeBytes(buf: Buffer, at: number, b: Buffer | string, length: number): number {
+  if (typeof b === 'string') buf.write(b, at, length, 'utf8');
+  else b.copy(buf, at);
+  return at + length;
 }
 
 function writeRecords(buf: Buffer, at: number, records: BatchRecord[], s: Sized): number {
@@ -152,13 +174,15 @@ function writeRecords(buf: Buffer, at: number, records: BatchRecord[], s: Sized)
     buf[at++] = 0; // attributes: none are used
     at = writeVarint(buf, at, r.timestamp - s.first);
     at = writeVarint(buf, at, i);
-    if (r.key) {
-      at = writeVarint(buf, at, r.key.length);
-      at += r.key.copy(buf, at);
+    const kl = s.keyLengths[i];
+    if (kl >= 0) {
+      at = writeVarint(buf, at, kl);
+      at = writeBytes(buf, at, r.key!, kl);
     } else buf[at++] = 1; // -1
-    if (r.value) {
-      at = writeVarint(buf, at, r.value.length);
-      at += r.value.copy(buf, at);
+    const vl = s.valueLengths[i];
+    if (vl >= 0) {
+      at = writeVarint(buf, at, vl);
+      at = writeBytes(buf, at, r.value!, vl);
     } else buf[at++] = 1;
     const headers = headerEntries(r.headers);
     at = writeVarint(buf, at, headers.length);
