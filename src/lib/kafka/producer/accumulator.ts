@@ -64,6 +64,7 @@ function invalidPartition(topic: string, partition: number, count: number): Reco
 
 export class RecordAccumulator {
   private readonly queues = new Map<string, PartitionQueue>();
+  private readonly queuesByTopic = new Map<string, PartitionQueue[]>();
   private readonly waiting = new Map<string, WaitingRecord[]>();
   /** compressed / uncompressed size per topic, for batch.size (Java's CompressionRatioEstimator) */
   private readonly ratios = new Map<string, number>();
@@ -131,11 +132,15 @@ export class RecordAccumulator {
   }
 
   private queue(topic: string, partition: number): PartitionQueue {
-    const key = tpKey(topic, partition);
-    let q = this.queues.get(key);
+    // By topic, then partition number: no key string made per record.
+    let byPartition = this.queuesByTopic.get(topic);
+    if (!byPartition) this.queuesByTopic.set(topic, (byPartition = []));
+    let q = byPartition[partition];
     if (!q) {
+      const key = tpKey(topic, partition);
       q = { topic, partition, key, batches: [], muted: false };
       this.queues.set(key, q);
+      byPartition[partition] = q;
     }
     return q;
   }
@@ -521,6 +526,7 @@ export class RecordAccumulator {
       }
     }
     this.queues.clear();
+    this.queuesByTopic.clear();
     this.queued = 0;
     for (const list of this.waiting.values()) {
       for (const { p } of list) {
