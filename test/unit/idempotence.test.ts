@@ -103,7 +103,7 @@ test('a batch the broker refused: the ones after it are renumbered (they would l
   const [a, b, c] = [batch(3), batch(3), batch(3)];
   for (const x of [a, b, c]) m.assignSequence(x);
   m.onSuccess(a);
-  m.onFailed(b, ErrorCode.INVALID_TIMESTAMP, true);
+  m.onFailed(b);
   m.bumpEpochIfNeeded();
   assert.deepEqual([c.baseSequence, c.producerEpoch], [0, 1]);
   const d = batch(1);
@@ -146,7 +146,7 @@ test('at the highest epoch a bump asks for a new producer id, and every partitio
   m.setProducerIdAndEpoch(42n, 32767);
   const a = batch(3);
   m.assignSequence(a);
-  m.onFailed(a, ErrorCode.INVALID_TIMESTAMP, true);
+  m.onFailed(a);
   assert.equal(m.bumpEpochIfNeeded(), true, 'a new producer id is needed');
   assert.equal(m.hasProducerId(), false);
   m.setProducerIdAndEpoch(43n, 0);

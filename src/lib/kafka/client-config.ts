@@ -26,6 +26,16 @@ export interface LogSink {
   debug(msg: string): void;
 }
 
+const HOST_PORT = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/;
+
+/** "host:port" or "[ipv6]:port" → its parts; throws with the address named. */
+export function splitHostPort(address: string): { host: string; port: number } {
+  const m = HOST_PORT.exec(address);
+  const port = m ? Number(m[2]) : 0;
+  if (!m || port < 1 || port > 65535) throw new Error(`Broker "${address}" is not host:port`);
+  return { host: m[1].replace(/^\[(.*)\]$/, '$1'), port };
+}
+
 /** "host:port, host:port" → ["host:port", ...]; throws with the bad entry named. */
 export function parseBrokerList(text: unknown): string[] {
   const list = String(text ?? '')
@@ -33,10 +43,7 @@ export function parseBrokerList(text: unknown): string[] {
     .map((s) => s.trim())
     .filter(Boolean);
   if (!list.length) throw new Error('No brokers: list at least one host:port');
-  for (const b of list) {
-    const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(b);
-    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new Error(`Broker "${b}" is not host:port`);
-  }
+  for (const b of list) splitHostPort(b);
   return list;
 }
 
@@ -45,9 +52,12 @@ export function parseBrokerList(text: unknown): string[] {
  * outage it logs an error per retry, while our own status and errors say what matters.
  */
 export function kafkaLogCreator(sink: LogSink): logCreator {
-  return () => ({ log }) => {
-    sink.debug(`[kafkajs ${log.logger ?? ''}] ${log.message}${log.broker ? ` (${log.broker})` : ''}${log.error ? `: ${log.error}` : ''}`);
-  };
+  return () => ({ log }) => sink.debug(kafkajsLogLine(log));
+}
+
+/** One kafkajs log entry as a line: its message, the broker, the error. */
+function kafkajsLogLine(log: { message: string; broker?: unknown; error?: unknown }): string {
+  return `[kafkajs] ${log.message}${log.broker ? ` (${log.broker})` : ''}${log.error ? `: ${log.error}` : ''}`;
 }
 
 export function kafkaConfig(s: BrokerSettings, sink?: LogSink): KafkaConfig {
@@ -76,8 +86,6 @@ export function connectionSettings(s: BrokerSettings, sink?: LogSink): Connectio
     requestTimeoutMs: s.requestTimeoutMs,
     ssl: config.ssl,
     sasl: config.sasl,
-    log: sink
-      ? ({ log }) => sink.debug(`[kafkajs] ${log.message}${log.broker ? ` (${log.broker})` : ''}${log.error ? `: ${log.error}` : ''}`)
-      : undefined,
+    log: sink ? ({ log }) => sink.debug(kafkajsLogLine(log)) : undefined,
   };
 }

@@ -13,7 +13,7 @@
 // lone surrogate differs (Node writes EF BF BD, Java '?'), and we follow Node
 // because those are the bytes the record carries.
 
-import { keyForm } from './key';
+import { keyBytes, keyForm } from './key';
 
 /** Utils.murmur2's seed, as a signed int. */
 const SEED = 0x9747b28c | 0;
@@ -226,9 +226,9 @@ export type KafkaKey = string | Buffer | Uint8Array | number | boolean | bigint 
  */
 export function keyToBytes(key: KafkaKey): Uint8Array {
   if (key instanceof Uint8Array) return key;
-  const form = keyForm(key);
-  if (form === null) throw new TypeError('a null key has no bytes');
-  return typeof form === 'string' ? Buffer.from(form, 'utf8') : form;
+  const bytes = keyBytes(key);
+  if (bytes === null) throw new TypeError('a null key has no bytes');
+  return bytes;
 }
 
 /** murmur2(keyToBytes(key)), without allocating a Buffer for strings. */

@@ -9,7 +9,7 @@
 // TopicMetadataCache, and a clock for the status throttle.
 import { systemClock, type Clock } from '../common/clock';
 import { KeyError, keyForm } from './key';
-import { murmur2, murmur2String, toPositive } from './murmur2';
+import { murmur2Key, toPositive } from './murmur2';
 import { topicNameProblem } from './record';
 import { DEFAULT_METADATA_MAX_AGE_MS, type TopicMetadataCache } from './topic-metadata';
 
@@ -360,7 +360,7 @@ export class KeyPartitioner {
     if (form === null) return null;
     // A number stays a number in msg.key: the producer writes the same decimal text.
     const key = typeof value === 'number' ? value : form;
-    return { key, hash: typeof form === 'string' ? murmur2String(form) : murmur2(form) };
+    return { key, hash: murmur2Key(form) };
   }
 
   private keyErrorText(e: KeyError): string {

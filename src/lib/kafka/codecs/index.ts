@@ -63,27 +63,22 @@ function codecOf(codec: number): Codec | undefined {
   return found;
 }
 
-/** The records section compressed with Kafka codec `codec` (0 gives the input back). */
-export function compress(codec: number, input: Buffer): Promise<Buffer> {
+/** Runs one direction of Kafka codec `codec` (0 gives the input back; an unknown id rejects). */
+function run(codec: number, input: Buffer, direction: 'compress' | 'decompress'): Promise<Buffer> {
   let found: Codec | undefined;
   try {
     found = codecOf(codec);
   } catch (e) {
     return Promise.reject(e);
   }
-  return found ? found.compress(input) : Promise.resolve(input);
+  return found ? found[direction](input) : Promise.resolve(input);
 }
 
+/** The records section compressed with Kafka codec `codec` (0 gives the input back). */
+export const compress = (codec: number, input: Buffer): Promise<Buffer> => run(codec, input, 'compress');
+
 /** The records section of a batch compressed with Kafka codec `codec` (0 gives the input back). */
-export function decompress(codec: number, input: Buffer): Promise<Buffer> {
-  let found: Codec | undefined;
-  try {
-    found = codecOf(codec);
-  } catch (e) {
-    return Promise.reject(e);
-  }
-  return found ? found.decompress(input) : Promise.resolve(input);
-}
+export const decompress = (codec: number, input: Buffer): Promise<Buffer> => run(codec, input, 'decompress');
 
 let readiness: Promise<void> | undefined;
 

@@ -100,9 +100,7 @@ export class RecordAccumulator {
 
   /** Whether a topic still has records here (so its metadata stays wanted). */
   holds(topic: string): boolean {
-    if (this.waiting.has(topic)) return true;
-    for (const q of this.queues.values()) if (q.topic === topic && q.batches.length) return true;
-    return false;
+    return this.waiting.has(topic) || !!this.queuesByTopic.get(topic)?.some((q) => q && q.batches.length > 0);
   }
 
   // ---- appending -----------------------------------------------------------------
@@ -114,14 +112,7 @@ export class RecordAccumulator {
     const count = topic.partitions.length;
     // Behind records of the topic that wait, so that none overtakes an earlier one.
     if (count > 0 && !this.waiting.has(record.topic) && (record.partition === undefined || record.partition < count)) {
-      let partition: number;
-      try {
-        partition = this.partitioner.assign(record.topic, topic.partitions, record.key, record.partition, record.sizeInBytes);
-      } catch (e) {
-        this.settle(p, e as Error);
-        return;
-      }
-      this.append(p, partition);
+      this.append(p, this.partitioner.assign(record.topic, topic.partitions, record.key, record.partition, record.sizeInBytes));
       return;
     }
     let list = this.waiting.get(record.topic);
@@ -129,6 +120,11 @@ export class RecordAccumulator {
     list.push({ p, sinceRequest: this.metadata.requestsStarted });
     this.metadata.requestUpdate();
     this.wakeup();
+  }
+
+  /** The partition's queue if it has one. */
+  private existing(topic: string, partition: number): PartitionQueue | undefined {
+    return this.queuesByTopic.get(topic)?.[partition];
   }
 
   private queue(topic: string, partition: number): PartitionQueue {
@@ -216,14 +212,7 @@ export class RecordAccumulator {
           this.metadata.requestUpdate();
           break;
         }
-        let partition: number;
-        try {
-          partition = this.partitioner.assign(topic, t.partitions, p.record.key, explicit, p.record.sizeInBytes);
-        } catch (e) {
-          this.settle(p, e as Error);
-          continue;
-        }
-        this.append(p, partition);
+        this.append(p, this.partitioner.assign(topic, t.partitions, p.record.key, explicit, p.record.sizeInBytes));
       }
       if (i >= list.length) this.waiting.delete(topic);
       else if (i > 0) this.waiting.set(topic, list.slice(i));
@@ -296,17 +285,13 @@ export class RecordAccumulator {
 
   /** The partition may send again (its batch in flight settled; max.in.flight 1). */
   unmute(topic: string, partition: number): void {
-    const q = this.queues.get(tpKey(topic, partition));
+    const q = this.existing(topic, partition);
     if (q) q.muted = false;
   }
 
   noteError(topic: string, partition: number, err: Error): void {
-    const q = this.queues.get(tpKey(topic, partition));
+    const q = this.existing(topic, partition);
     if (q) q.lastError = err;
-  }
-
-  lastError(topic: string, partition: number): Error | undefined {
-    return this.queues.get(tpKey(topic, partition))?.lastError;
   }
 
   /** Notes `err` on every partition with queued batches whose leader is `node`. */
@@ -480,7 +465,7 @@ export class RecordAccumulator {
 
   /** The delivery timeout error of a batch, naming its partition and the last error seen there. */
   timeoutError(batch: ProducerBatch, now: number): Error {
-    const last = batch.lastError ?? this.lastError(batch.topic, batch.partition);
+    const last = batch.lastError ?? this.existing(batch.topic, batch.partition)?.lastError;
     const what =
       batch.attempts === 0
         ? 'It was never sent: it was not written.'

@@ -173,14 +173,13 @@ export class IdempotenceManager {
   }
 
   /**
-   * The batch failed for good. `adjustSequences`: the broker answered it
-   * with an error, so it was not written and the sequence numbers after it
-   * must be numbered again (Java does it by bumping the epoch).
+   * The batch failed for good and was not written (the broker refused it, or
+   * it was never sent): the sequence numbers after it must be numbered again
+   * (Java does it by bumping the epoch).
    */
-  onFailed(batch: ProducerBatch, code: number | undefined, adjustSequences: boolean): void {
+  onFailed(batch: ProducerBatch): void {
     this.removeInFlight(batch);
-    if (!batch.hasSequence) return;
-    if (code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER || adjustSequences) this.renumber(batch.topic, batch.partition, batch.baseSequence);
+    if (batch.hasSequence) this.renumber(batch.topic, batch.partition, batch.baseSequence);
   }
 
   /** The batch failed after it may have been written (it expired while being sent). */
@@ -318,7 +317,7 @@ export class IdempotenceManager {
     e.window = [...e.inflight];
   }
 
-  /** Whether a batch was written under a producer state this manager has since moved past (for messages). */
+  /** A partition's sequence bookkeeping: the next number, the last acknowledged one, batches unsettled (tests, diagnostics). */
   sequenceInfo(topic: string, partition: number): { next: number; lastAcked: number; inflight: number } | undefined {
     const e = this.partitions.get(tpKey(topic, partition));
     return e && { next: e.nextSequence, lastAcked: e.lastAckedSequence, inflight: e.inflight.length };

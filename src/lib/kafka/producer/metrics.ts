@@ -27,20 +27,19 @@ class SampledStat {
   /** events per second over the window */
   rate(now: number, windowStart: number): number {
     const live = this.live(now);
-    const count = live.reduce((n, s) => n + s.count, 0);
-    const oldest = live.length ? Math.min(live[0].start, now) : now;
-    // As the Java Rate: elapsed is at least one sample long, so a burst right after start is not inflated.
-    const elapsed = Math.max(now - Math.max(oldest, windowStart), this.sampleMs * (this.keep - 1), 1);
-    return (count * 1000) / elapsed;
+    return (live.reduce((n, s) => n + s.count, 0) * 1000) / this.elapsed(live, now, windowStart);
   }
 
   /** sum of values per second over the window */
   sumRate(now: number, windowStart: number): number {
     const live = this.live(now);
-    const sum = live.reduce((n, s) => n + s.sum, 0);
+    return (live.reduce((n, s) => n + s.sum, 0) * 1000) / this.elapsed(live, now, windowStart);
+  }
+
+  /** ms the window's samples span; as the Java Rate, at least one sample long, so a burst right after start is not inflated. */
+  private elapsed(live: Array<{ start: number }>, now: number, windowStart: number): number {
     const oldest = live.length ? Math.min(live[0].start, now) : now;
-    const elapsed = Math.max(now - Math.max(oldest, windowStart), this.sampleMs * (this.keep - 1), 1);
-    return (sum * 1000) / elapsed;
+    return Math.max(now - Math.max(oldest, windowStart), this.sampleMs * (this.keep - 1), 1);
   }
 
   avg(now: number): number {

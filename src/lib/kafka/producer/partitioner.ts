@@ -5,7 +5,7 @@
 //  - a record without key sticks to one partition with a leader until
 //    batch.size bytes went there, then moves to another (KIP-794, Kafka 3.3+).
 
-import { murmur2, murmur2String, toPositive } from '../murmur2';
+import { murmur2Key, toPositive } from '../murmur2';
 import type { PartitionInfo } from '../protocol/metadata';
 
 interface StickyState {
@@ -26,7 +26,7 @@ export class PartitionAssigner {
   assign(topic: string, partitions: readonly PartitionInfo[], key: Uint8Array | string | null, explicit: number | undefined, bytes: number): number {
     if (explicit !== undefined) return explicit;
     // A text key hashes as its UTF-8 bytes, without making them.
-    if (key !== null) return toPositive(typeof key === 'string' ? murmur2String(key) : murmur2(key)) % partitions.length;
+    if (key !== null) return toPositive(murmur2Key(key)) % partitions.length;
     let s = this.sticky.get(topic);
     if (!s || !this.usable(partitions, s.partition)) {
       s = { partition: this.pick(partitions, -1), bytes: 0 };

@@ -54,9 +54,8 @@ export class ProducerBatch {
   sequenceReset = false;
   /** the bytes as last written; reused for every resend */
   wire?: EncodedBatch;
-  /** the error of its last failed attempt, and its Kafka error code */
+  /** the error of its last failed attempt */
   lastError?: Error;
-  lastErrorCode?: number;
   /** an attempt ended without knowing whether the broker wrote it (connection lost, timeout) */
   mayBeWritten = false;
 

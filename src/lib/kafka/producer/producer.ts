@@ -210,14 +210,9 @@ export class KafkaProducer {
     return undefined;
   }
 
-  /** Takes one record; the promise settles on acknowledgement or failure. */
-  send(record: ProducerRecord): Promise<RecordMetadata> {
-    return new Promise((resolve, reject) => this.submit(record, resolve, reject));
-  }
-
   /**
-   * send() without a promise: exactly one of the two is called, once;
-   * `failed` may be called before this returns.
+   * Takes one record: exactly one of the two is called, once, when it is
+   * acknowledged or fails; `failed` may be called before this returns.
    */
   submit(record: ProducerRecord, acknowledged: (meta: RecordMetadata) => void, failed: (err: Error) => void): void {
     this.admit({ record, receivedAt: 0, acknowledged, failed });
@@ -266,11 +261,6 @@ export class KafkaProducer {
     );
   }
 
-  /** Sends everything held now; resolves true once all settled within timeoutMs. */
-  flush(timeoutMs: number): Promise<boolean> {
-    return this.sender.flush(timeoutMs);
-  }
-
   /**
    * Flushes what is held (up to timeoutMs; at once when no broker was ever
    * reached), fails the rest saying `reason` and whether each record may have
@@ -286,10 +276,5 @@ export class KafkaProducer {
     this.state = 'closed';
     this.hooks.onState?.('closed');
     return failed;
-  }
-
-  /** Connections not yet closed (after close: sockets still going), for tests. */
-  get openConnections(): number {
-    return this.network?.settling ?? 0;
   }
 }

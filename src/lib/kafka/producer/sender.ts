@@ -21,8 +21,7 @@ import type { InitProducerIdResponse } from '../protocol/init-producer-id';
 import type { BrokerInfo, MetadataResponse } from '../protocol/metadata';
 import { isRequestTimeout } from '../protocol/network';
 import type { PartitionProduceResponse, ProduceResponse } from '../protocol/produce';
-import type { ProducerState } from '../protocol/record-batch';
-import type { EncodedBatch } from '../protocol/record-batch';
+import { producerStateOf, withProducerState, type EncodedBatch, type ProducerState } from '../protocol/record-batch';
 import type { RecordAccumulator } from './accumulator';
 import type { ClusterMetadata } from './cluster-metadata';
 import type { IdempotenceManager } from './idempotence';
@@ -91,7 +90,7 @@ export interface SenderEvents {
 }
 
 /** Request-level failures that leave the broker's outcome unknown: the batch may be in the log. */
-const AMBIGUOUS_CODES = new Set<number>([7 /* REQUEST_TIMED_OUT */, 20 /* NOT_ENOUGH_REPLICAS_AFTER_APPEND */, ErrorCode.NETWORK_EXCEPTION]);
+const AMBIGUOUS_CODES = new Set<number>([ErrorCode.REQUEST_TIMED_OUT, ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, ErrorCode.NETWORK_EXCEPTION]);
 
 interface InFlightRequest {
   node: number;
@@ -213,19 +212,21 @@ export class Sender {
     return wait;
   }
 
+  /** The batch's bytes: written (and compressed) at its first send, resent as they are. */
   private wire(batch: ProducerBatch): Promise<Buffer> {
     const state: ProducerState = { producerId: batch.producerId, producerEpoch: batch.producerEpoch, baseSequence: batch.baseSequence };
     const w = batch.wire;
     if (w) {
-      const b = w.bytes;
-      // Resent as written; only an epoch bump changes the header (and CRC) of the same records.
-      if (b.readBigInt64BE(43) === state.producerId && b.readInt16BE(51) === state.producerEpoch && b.readInt32BE(53) === state.baseSequence) {
-        return Promise.resolve(b);
+      const sent = producerStateOf(w.bytes);
+      // Only an epoch bump changes a resent batch: the same records under a new header (and CRC).
+      if (sent.producerId !== state.producerId || sent.producerEpoch !== state.producerEpoch || sent.baseSequence !== state.baseSequence) {
+        w.bytes = withProducerState(w.bytes, state);
       }
+      return Promise.resolve(w.bytes);
     }
     return this.encode(batch, state).then((encoded) => {
-      if (!w) this.events.onBatchEncoded?.(batch, encoded.bytes.length, encoded.uncompressedBytes);
-      if (!w) this.acc.observeCompression(batch.topic, encoded.uncompressedBytes, encoded.recordsBytes);
+      this.events.onBatchEncoded?.(batch, encoded.bytes.length, encoded.uncompressedBytes);
+      this.acc.observeCompression(batch.topic, encoded.uncompressedBytes, encoded.recordsBytes);
       batch.wire = encoded;
       return encoded.bytes;
     });
@@ -322,7 +323,7 @@ export class Sender {
   private encodingFailed(request: InFlightRequest, err: Error): void {
     if (this.stopped) return;
     const error = new ProducerError('EncodingError', `Could not write the record batch: ${err.message}`, false, err);
-    for (const b of request.batches) this.fail(b, error, undefined);
+    for (const b of request.batches) this.fail(b, error);
   }
 
   /** One partition's answer (Java: Sender.completeBatch). */
@@ -371,7 +372,7 @@ export class Sender {
     b.inFlight = false;
     this.acc.unmute(b.topic, b.partition);
     if (!rest.count) {
-      this.idempotence?.onFailed(b, err.code, true);
+      this.idempotence?.onFailed(b);
       return;
     }
     rest.closed = true;
@@ -398,7 +399,6 @@ export class Sender {
 
   private retryOrFail(b: ProducerBatch, code: number, err: Error, logStartOffset: bigint, now: number): void {
     b.lastError = err;
-    b.lastErrorCode = code;
     // Once an attempt may have reached the log, the batch may be there whatever later attempts say.
     if (AMBIGUOUS_CODES.has(code)) b.mayBeWritten = true;
     this.acc.noteError(b.topic, b.partition, err);
@@ -416,11 +416,11 @@ export class Sender {
       return;
     }
     if (this.expired(b, now)) {
-      this.fail(b, this.acc.timeoutError(b, now), code);
+      this.fail(b, this.acc.timeoutError(b, now));
       return;
     }
     // The broker answered with an error it will keep giving.
-    this.fail(b, err, code);
+    this.fail(b, err);
   }
 
   private succeed(b: ProducerBatch, baseOffset: bigint | null, logAppendTimeMs: bigint, acknowledged = true): void {
@@ -436,18 +436,18 @@ export class Sender {
    * otherwise it may be there, and the partition's sequence is unresolved
    * until the batches after it settle.
    */
-  private fail(b: ProducerBatch, err: Error, code: number | undefined): void {
+  private fail(b: ProducerBatch, err: Error): void {
     this.acc.unmute(b.topic, b.partition);
     if (this.idempotence) {
       if (b.mayBeWritten) this.idempotence.markUnresolved(b);
-      else this.idempotence.onFailed(b, code, true);
+      else this.idempotence.onFailed(b);
     }
     this.acc.failBatch(b, err);
   }
 
   /** Fails batches past delivery.timeout.ms that wait in the queues (in flight ones settle on their answer). */
   private expire(now: number): void {
-    for (const b of this.acc.expiredBatches(now)) this.fail(b, this.acc.timeoutError(b, now), b.lastErrorCode);
+    for (const b of this.acc.expiredBatches(now)) this.fail(b, this.acc.timeoutError(b, now));
     this.acc.expireWaiting(now);
   }
 
@@ -512,12 +512,10 @@ export class Sender {
             this.setFatal(err);
             return;
           }
-          this.initFailures++;
-          this.initRetryAt = this.clock.now() + this.backoff.delay(this.initFailures);
+          this.initFailed();
         },
         (err: Error) => {
-          this.initFailures++;
-          this.initRetryAt = this.clock.now() + this.backoff.delay(this.initFailures);
+          this.initFailed();
           this.events.onNodeFailed?.(node, err);
         },
       )
@@ -526,6 +524,12 @@ export class Sender {
         this.wake();
       });
     return Infinity;
+  }
+
+  /** InitProducerId failed but may succeed later: try again after the backoff. */
+  private initFailed(): void {
+    this.initFailures++;
+    this.initRetryAt = this.clock.now() + this.backoff.delay(this.initFailures);
   }
 
   /** Nothing can be sent any more: every record held fails with `err`, and so will new ones. */
@@ -556,17 +560,6 @@ export class Sender {
   idle(): Promise<void> {
     if (this.requests.size === 0 && this.acc.isEmpty()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  /** Sends everything now, ignoring linger.ms; resolves true if all settled within timeoutMs. */
-  async flush(timeoutMs: number): Promise<boolean> {
-    this.acc.beginFlush();
-    this.wake();
-    try {
-      return await this.waitIdle(timeoutMs);
-    } finally {
-      this.acc.endFlush();
-    }
   }
 
   /**

@@ -19,6 +19,7 @@ import {
   type KafkajsBroker,
   type KafkajsProtocolRequest,
 } from './kafkajs';
+import { splitHostPort } from '../client-config';
 import type { BrokerInfo } from './metadata';
 
 type NodeState = 'disconnected' | 'connecting' | 'ready';
@@ -34,7 +35,6 @@ interface NodeConnection {
   failures: number;
   /** no connect before this time */
   reconnectAt: number;
-  lastError?: Error;
   inFlight: number;
 }
 
@@ -103,7 +103,7 @@ export class KafkaNetwork {
   /** connections being let go, so close() can wait for them */
   private leaving = new Set<Promise<unknown>>();
 
-  constructor(private readonly settings: ConnectionSettings, options: NetworkOptions = {}) {
+  constructor(settings: ConnectionSettings, options: NetworkOptions = {}) {
     this.factory = new KafkajsBrokerFactory(settings);
     this.clock = options.clock ?? systemClock;
     this.events = options.events ?? {};
@@ -114,9 +114,8 @@ export class KafkaNetwork {
       jitter: 0.2,
     });
     settings.brokers.forEach((address, i) => {
-      const at = address.lastIndexOf(':');
-      const host = address.slice(0, at).replace(/^\[(.*)\]$/, '$1');
-      this.nodes.set(-1 - i, this.newNode(-1 - i, host, Number(address.slice(at + 1))));
+      const { host, port } = splitHostPort(address);
+      this.nodes.set(-1 - i, this.newNode(-1 - i, host, port));
     });
   }
 
@@ -156,10 +155,6 @@ export class KafkaNetwork {
     }
   }
 
-  knows(nodeId: number): boolean {
-    return this.nodes.has(nodeId);
-  }
-
   isReady(nodeId: number): boolean {
     const c = this.nodes.get(nodeId);
     if (!c || c.state !== 'ready') return false;
@@ -167,14 +162,6 @@ export class KafkaNetwork {
     // The socket went away while idle (the broker closed it, or it died): connect again.
     this.down(c, new NodeNotReadyError(`Connection to ${this.describe(nodeId)} closed`));
     return false;
-  }
-
-  inFlight(nodeId: number): number {
-    return this.nodes.get(nodeId)?.inFlight ?? 0;
-  }
-
-  lastError(nodeId: number): Error | undefined {
-    return this.nodes.get(nodeId)?.lastError;
   }
 
   /** Milliseconds until a connect to this node may start (0: now, or it is ready or connecting). */
@@ -212,7 +199,6 @@ export class KafkaNetwork {
           c.broker = broker;
           c.state = 'ready';
           c.failures = 0;
-          c.lastError = undefined;
           this.events.onNodeReady?.(c.id);
         },
         (err: Error) => {
@@ -222,7 +208,6 @@ export class KafkaNetwork {
           c.state = 'disconnected';
           c.failures++;
           c.reconnectAt = this.clock.now() + this.backoff.delay(c.failures);
-          c.lastError = err;
           if (isAuthenticationFailure(err)) this.events.onFatal?.(err);
           else this.events.onNodeFailed?.(c.id, err);
         },
@@ -309,23 +294,19 @@ export class KafkaNetwork {
     if (c) this.down(c, err);
   }
 
+  /** The connection failed: its requests fail with `err`, and it is tried again after the backoff. */
   private down(c: NodeConnection, err: Error): void {
     if (c.state === 'disconnected') return;
-    const broker = c.broker;
-    c.broker = undefined;
-    c.connecting = undefined;
-    c.state = 'disconnected';
-    c.lastError = err;
+    this.letGo(c, err);
     // The first reconnect may go at once: the broker may be back, or the leader moved.
     c.reconnectAt = this.clock.now() + (c.failures > 0 ? this.backoff.delay(c.failures) : 0);
-    if (broker) {
-      for (const conn of broker.connectionPool.pool) conn.rejectRequests(err);
-      this.release(broker);
-    }
     if (!this.closed) this.events.onNodeFailed?.(c.id, err);
   }
 
-  /** Lets a node's connection go without calling it a failure (a connect under way is closed when it ends). */
+  /**
+   * Lets a node's connection go (a connect under way is closed when it ends);
+   * with `err`, the requests in flight on it fail with it.
+   */
   private letGo(c: NodeConnection, err?: Error): void {
     const broker = c.broker;
     c.broker = undefined;
@@ -366,10 +347,5 @@ export class KafkaNetwork {
       if (!done) break;
     }
     this.clock.clearTimeout(timer);
-  }
-
-  /** Connects and disconnects not finished yet (after close: sockets not yet gone), for tests. */
-  get settling(): number {
-    return this.leaving.size;
   }
 }

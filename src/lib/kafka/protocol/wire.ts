@@ -6,10 +6,6 @@ export class WireReader {
   private at = 0;
   constructor(private readonly buf: Buffer) {}
 
-  get offset(): number {
-    return this.at;
-  }
-
   get remaining(): number {
     return this.buf.length - this.at;
   }
@@ -84,10 +80,6 @@ export class WireWriter {
     return 2 + (s === null ? 0 : Buffer.byteLength(s, 'utf8'));
   }
 
-  get offset(): number {
-    return this.at;
-  }
-
   int8(v: number): this {
     this.at = this.buf.writeInt8(v, this.at);
     return this;
@@ -112,11 +104,6 @@ export class WireWriter {
     const n = Buffer.byteLength(s, 'utf8');
     this.int16(n);
     this.at += this.buf.write(s, this.at, 'utf8');
-    return this;
-  }
-
-  bytes(b: Buffer): this {
-    this.at += b.copy(this.buf, this.at);
     return this;
   }
 
