@@ -95,13 +95,32 @@ export function getNode(id: string): any {
   return n;
 }
 
-/** Collects msgs arriving at a helper node. */
+/**
+ * Collects msgs arriving at a helper node, also those sent to it before this
+ * was called: the runtime may deliver a msg while the flow is still starting,
+ * before a test can listen (the helper spies on every node's send()).
+ */
 export function collect(id: string): { msgs: any[]; next(n?: number, timeoutMs?: number): Promise<any[]> } {
   const msgs: any[] = [];
   const waiters: Array<() => void> = [];
-  getNode(id).on('input', (msg: unknown) => {
+  const seen = new Set<unknown>();
+  const add = (msg: any) => {
+    // A msg sent before and delivered after we listened comes both ways: once.
+    const identity = msg?._msgid ?? msg;
+    if (seen.has(identity)) return;
+    seen.add(identity);
     msgs.push(msg);
     for (const w of waiters.splice(0)) w();
+  };
+  getNode(id).on('input', add);
+  // The helper's spy on Node.prototype.send (a helper node has a send of its own).
+  const sendSpy = helper._NodePrototype.send as { args?: unknown[][]; thisValues?: Array<{ wires?: string[][] }> };
+  (sendSpy.args ?? []).forEach((args, i) => {
+    const wires = sendSpy.thisValues?.[i]?.wires ?? [];
+    const out = Array.isArray(args[0]) ? (args[0] as unknown[]) : [args[0]];
+    out.forEach((msg, port) => {
+      for (const m of Array.isArray(msg) ? msg : [msg]) if (m && wires[port]?.includes(id)) add(m);
+    });
   });
   return {
     msgs,
