@@ -95,10 +95,14 @@ export function getNode(id: string): any {
   return n;
 }
 
+/** Helper nodes already collected from: a later collect() on one takes only new msgs. */
+const collected = new WeakSet<object>();
+
 /**
- * Collects msgs arriving at a helper node, also those sent to it before this
- * was called: the runtime may deliver a msg while the flow is still starting,
- * before a test can listen (the helper spies on every node's send()).
+ * Collects msgs arriving at a helper node. The first collect() on a node of a
+ * loaded flow also takes those sent to it before: the runtime may deliver a
+ * msg while the flow is still starting, before a test can listen (the helper
+ * spies on every node's send()).
  */
 export function collect(id: string): { msgs: any[]; next(n?: number, timeoutMs?: number): Promise<any[]> } {
   const msgs: any[] = [];
@@ -112,7 +116,10 @@ export function collect(id: string): { msgs: any[]; next(n?: number, timeoutMs?:
     msgs.push(msg);
     for (const w of waiters.splice(0)) w();
   };
-  getNode(id).on('input', add);
+  const node = getNode(id);
+  node.on('input', add);
+  if (collected.has(node)) return collector(id, msgs, waiters);
+  collected.add(node);
   // The helper's spy on Node.prototype.send (a helper node has a send of its own).
   const sendSpy = helper._NodePrototype.send as { args?: unknown[][]; thisValues?: Array<{ wires?: string[][] }> };
   (sendSpy.args ?? []).forEach((args, i) => {
@@ -122,6 +129,10 @@ export function collect(id: string): { msgs: any[]; next(n?: number, timeoutMs?:
       for (const m of Array.isArray(msg) ? msg : [msg]) if (m && wires[port]?.includes(id)) add(m);
     });
   });
+  return collector(id, msgs, waiters);
+}
+
+function collector(id: string, msgs: any[], waiters: Array<() => void>): { msgs: any[]; next(n?: number, timeoutMs?: number): Promise<any[]> } {
   return {
     msgs,
     async next(n = 1, timeoutMs = 20000) {
