@@ -233,7 +233,7 @@ describe('X nodes in the editor', () => {
     assert.match(help, /from 5 s, doubling, up to 320 s/);
     assert.match(help, /HTTP 429: exponential from 60 s, doubling, up to 960 s/);
     assert.match(help, /401 \/ 403: stop/);
-    assert.match(help, /for 21 s: drop and reconnect/);
+    assert.match(help, /for 90 s: drop and reconnect/);
     assert.match(help, /persistent context store/);
 
     await page.evaluate(() => (window as any).RED.sidebar.help.show('streamsafe-x-credentials'));
