@@ -16,6 +16,7 @@
 // The admin never creates topics (kafkajs admin clients send
 // allowAutoTopicCreation=false), so asking about a topic is harmless.
 
+import { boundedDelay } from '../common/timers';
 import { rootCause } from './errors';
 import { topicNameProblem } from './record';
 
@@ -226,7 +227,7 @@ export class TopicMetadataCache {
     await Promise.race([
       disconnected,
       new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
+        timer = setTimeout(resolve, boundedDelay(CLOSE_TIMEOUT_MS));
         timer.unref?.();
       }),
     ]);

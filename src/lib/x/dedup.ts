@@ -1,5 +1,11 @@
-// De-duplication by post id over a window of the last N ids seen: X may send a post twice
-// (around reconnects) and backfill_minutes replays posts already received.
+// De-duplication by post id. X may send a post twice around reconnects, and every gap recovery
+// (backfill_minutes, Recovery, recent search) reads posts again on purpose: a post reaches the
+// flow once.
+//   - IdWindow: the last N ids delivered (N = the node's de-duplication setting).
+//   - GapFilter: one gap's bounds. A replayed post is new only if it is newer than the newest id
+//     delivered before the gap (`afterId`), not in the window, and not already recovered for
+//     this gap. The set of recovered ids is bounded by the gap itself.
+import { compareIds } from './post-ids';
 
 export class IdWindow {
   private readonly ring: Array<string | undefined>;
@@ -19,15 +25,40 @@ export class IdWindow {
       this.duplicates++;
       return false;
     }
+    this.add(id);
+    return true;
+  }
+
+  has(id: string): boolean {
+    return this.set.has(id);
+  }
+
+  add(id: string): void {
     const old = this.ring[this.next];
     if (old !== undefined) this.set.delete(old);
     this.ring[this.next] = id;
     this.next = (this.next + 1) % this.size;
     this.set.add(id);
-    return true;
   }
 
   get length(): number {
     return this.set.size;
+  }
+}
+
+export class GapFilter {
+  private readonly recovered = new Set<string>();
+  constructor(readonly afterId: string | undefined) {}
+
+  /** true when `id` was not delivered before the gap nor already recovered for it. */
+  isNew(id: string, window?: IdWindow): boolean {
+    if (this.afterId !== undefined && compareIds(id, this.afterId) <= 0) return false;
+    if (window?.has(id) || this.recovered.has(id)) return false;
+    this.recovered.add(id);
+    return true;
+  }
+
+  get count(): number {
+    return this.recovered.size;
   }
 }

@@ -128,6 +128,8 @@ export class LineFramer {
   /** buf[start, nl) is one line without its "\n". */
   private line(buf: Buffer, start: number, nl: number, emit: (e: FrameEvent) => boolean | void): boolean | void {
     const end = nl > start && buf[nl - 1] === CR ? nl - 1 : nl;
+    // A UTF-8 byte order mark before a record is not part of the JSON (JSON.parse refuses it).
+    if (end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) start += 3;
     if (end === start) return emit({ kind: 'keep-alive' });
     const bytes = nl - start + 1;
     if (bytes > this.maxLineBytes) {

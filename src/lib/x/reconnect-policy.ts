@@ -4,13 +4,32 @@
 //   - network errors before a response: linear, +250 ms per attempt, up to 16 s;
 //   - HTTP 5xx and other errors: exponential from 5 s, doubling, up to 320 s;
 //   - HTTP 429: exponential from 60 s, doubling (up to 960 s), and never before x-rate-limit-reset;
-//   - 401 / 403 are not retried at all (the caller stops).
+//   - other 4xx (400, 409 RuleConfigurationIssue, ...): as 5xx, but only `maxClientErrorRetries`
+//     times in a row, then the caller stops with the reason (a request X refuses rarely turns
+//     good by itself);
+//   - 401 / 403 / 404 / 406 / 413 / 416 are not retried at all (hbc stops on these too: the
+//     credentials, the endpoint or the request itself is wrong).
 // Every count starts over once a connection is established. The delays come from the one
 // backoff implementation in ../backoff.
 import { exponentialBackoff, linearBackoff, type BackoffPolicy } from '../common/backoff';
 import { systemClock, type Clock } from '../common/clock';
+import { XApiError, XNetworkError } from './x-client';
 
-export type FailureKind = 'dropped' | 'network' | 'http' | 'rateLimited';
+export type FailureKind = 'dropped' | 'network' | 'http' | 'rateLimited' | 'clientError';
+
+/** Answers that no retry can turn good. */
+const FINAL_STATUSES = new Set([401, 403, 404, 406, 413, 416]);
+
+/** What a failed request or connection is, for the reconnect rules above: one classifier. */
+export function failureKindOf(err: unknown): FailureKind | 'fatal' {
+  if (err instanceof XApiError) {
+    if (FINAL_STATUSES.has(err.status)) return 'fatal';
+    if (err.status === 429) return 'rateLimited';
+    if (err.status >= 400 && err.status < 500) return 'clientError';
+    return 'http';
+  }
+  return err instanceof XNetworkError ? 'network' : 'http';
+}
 
 export interface ReconnectSettings {
   minReconnectIntervalMs: number;
@@ -20,6 +39,8 @@ export interface ReconnectSettings {
   httpMaxMs: number;
   rateLimitInitialMs: number;
   rateLimitMaxMs: number;
+  /** Other 4xx answers are retried this many times in a row, then the source stops. */
+  maxClientErrorRetries: number;
 }
 
 export const X_RECONNECT_DEFAULTS: Readonly<ReconnectSettings> = Object.freeze({
@@ -30,6 +51,7 @@ export const X_RECONNECT_DEFAULTS: Readonly<ReconnectSettings> = Object.freeze({
   httpMaxMs: 320_000,
   rateLimitInitialMs: 60_000,
   rateLimitMaxMs: 960_000,
+  maxClientErrorRetries: 3,
 });
 
 export interface ReconnectDecision {
@@ -39,6 +61,8 @@ export interface ReconnectDecision {
   delayMs: number;
   /** For 429: the x-rate-limit-reset floor applied (epoch ms), if any. */
   notBefore?: number;
+  /** A client error retried `maxClientErrorRetries` times already: stop instead. */
+  giveUp?: boolean;
 }
 
 export class ReconnectPolicy {
@@ -46,7 +70,7 @@ export class ReconnectPolicy {
   private readonly network: BackoffPolicy;
   private readonly http: BackoffPolicy;
   private readonly rateLimit: BackoffPolicy;
-  private readonly counts: Record<FailureKind, number> = { dropped: 0, network: 0, http: 0, rateLimited: 0 };
+  private readonly counts: Record<FailureKind, number> = { dropped: 0, network: 0, http: 0, rateLimited: 0, clientError: 0 };
   private lastAttemptAt = -Infinity;
 
   constructor(settings: Partial<ReconnectSettings> = {}, private readonly clock: Clock = systemClock) {
@@ -68,6 +92,7 @@ export class ReconnectPolicy {
     this.counts.network = 0;
     this.counts.http = 0;
     this.counts.rateLimited = 0;
+    this.counts.clientError = 0;
   }
 
   /**
@@ -84,6 +109,8 @@ export class ReconnectPolicy {
         return { kind, attempt, delayMs: this.network.delay(attempt) };
       case 'http':
         return { kind, attempt, delayMs: this.http.delay(attempt) };
+      case 'clientError':
+        return attempt > this.settings.maxClientErrorRetries ? { kind, attempt, delayMs: 0, giveUp: true } : { kind, attempt, delayMs: this.http.delay(attempt) };
       case 'rateLimited': {
         let delayMs = this.rateLimit.delay(attempt);
         const floor = opts.resetAtMs;

@@ -5,8 +5,10 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as zlib from 'node:zlib';
 import { systemClock, type Clock } from '../common/clock';
+import { boundedDelay } from '../common/timers';
+import { DEFAULT_STALL_TIMEOUT_MS } from './access';
 import { LineFramer, type FrameEvent } from './framing';
-import { ReconnectPolicy, type FailureKind, type ReconnectDecision } from './reconnect-policy';
+import { failureKindOf, ReconnectPolicy, type FailureKind, type ReconnectDecision } from './reconnect-policy';
 import { XApiError, XNetworkError } from './x-client';
 
 export type StreamEndpoint = 'filtered' | 'sample';
@@ -22,6 +24,8 @@ export interface StreamPost {
   includes?: Record<string, unknown>;
   matching_rules?: Array<{ id: string; tag?: string }>;
   errors?: unknown[];
+  /** Set by the source on posts read again to fill a gap. */
+  recovered?: 'backfill' | 'recovery' | 'search';
 }
 
 export interface StreamProblem {
@@ -51,8 +55,10 @@ export interface StreamHandlers {
   disconnected?(reason: string): void;
   /** A failure that will be retried after decision.delayMs. */
   retrying?(err: Error, decision: ReconnectDecision): void;
-  /** 401 / 403 (or bad credentials for the token exchange): stopped for good. */
+  /** An answer no retry can turn good (401, 403, 404, ..., or a 4xx repeated): stopped for good. */
   fatal?(err: XApiError): void;
+  /** oneShot: the connection is over (err: it failed or was cut before X ended it). */
+  ended?(err?: Error): void;
   /** Bytes read (after decompression). */
   bytes?(n: number): void;
 }
@@ -64,8 +70,12 @@ export interface StreamClientOptions {
   params: Record<string, string>;
   /** backfill_minutes (1-5) asked for on every reconnect (not the first connect); 0: none. */
   backfillMinutes?: number;
+  /** Extra query parameters for each connection attempt (reconnect: not the first one). */
+  connectParams?(reconnect: boolean): Record<string, string>;
+  /** One connection only (a Recovery request): no reconnect; `ended` says how it ended. */
+  oneShot?: boolean;
   policy?: ReconnectPolicy;
-  /** No byte (post or keep-alive) for this long: drop and reconnect (default 21 s; X sends a keep-alive every 20 s). */
+  /** No byte (post or keep-alive) for this long: drop and reconnect (default DEFAULT_STALL_TIMEOUT_MS). */
   stallTimeoutMs?: number;
   /** No response headers for this long: a network error (default 10 s). */
   connectTimeoutMs?: number;
@@ -85,6 +95,8 @@ interface Attempt {
   res?: http.IncomingMessage;
   body?: NodeJS.ReadableStream & { pause(): void; resume(): void; destroy(err?: Error): void };
   established: boolean;
+  /** A first keep-alive, post or notice arrived: it really is a stream (not a proxy's page). */
+  verified: boolean;
   finished: boolean;
   connectTimer?: unknown;
   stallTimer?: unknown;
@@ -101,6 +113,9 @@ export function isDisconnectProblem(e: StreamProblem): boolean {
     (typeof e.type === 'string' && e.type.endsWith('/operational-disconnect'))
   );
 }
+
+// The stall default (90 s: three late heartbeats) and its reasoning are in access.ts.
+export { DEFAULT_STALL_TIMEOUT_MS };
 
 export class StreamClient {
   readonly policy: ReconnectPolicy;
@@ -122,7 +137,7 @@ export class StreamClient {
   constructor(private readonly o: StreamClientOptions) {
     this.clock = o.clock ?? systemClock;
     this.policy = o.policy ?? new ReconnectPolicy({}, this.clock);
-    this.stallTimeoutMs = o.stallTimeoutMs ?? 21_000;
+    this.stallTimeoutMs = o.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
     this.connectTimeoutMs = o.connectTimeoutMs ?? 10_000;
     this.framer = new LineFramer({ maxLineBytes: o.maxLineBytes });
     this.h = o.handlers;
@@ -171,7 +186,7 @@ export class StreamClient {
     if (!a) return;
     this.teardown(a);
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([a.socketClosed, new Promise<void>((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)))]);
+    await Promise.race([a.socketClosed, new Promise<void>((r) => (timer = setTimeout(r, boundedDelay(CLOSE_WAIT_MS))))]);
     if (timer) clearTimeout(timer);
   }
 
@@ -184,6 +199,7 @@ export class StreamClient {
     const a: Attempt = {
       seq: ++this.seq,
       established: false,
+      verified: false,
       finished: false,
       lastByteAt: this.clock.now(),
       socketClosed: new Promise<void>((r) => (markSocketClosed = r)),
@@ -193,13 +209,14 @@ export class StreamClient {
     this.h.connecting?.(attempt);
     const params = { ...this.o.params };
     if (this.o.backfillMinutes && this.everConnected) params.backfill_minutes = String(this.o.backfillMinutes);
+    Object.assign(params, this.o.connectParams?.(this.everConnected));
     let opts;
     try {
       opts = await this.o.requester.streamRequest(STREAM_PATHS[this.o.endpoint], params);
     } catch (err) {
       a.markSocketClosed();
       // The token exchange failed: bad credentials stop, anything else is retried.
-      this.finish(a, err instanceof XApiError ? (err.fatal ? 'fatal' : err.status === 429 ? 'rateLimited' : 'http') : 'network', err as Error);
+      this.finish(a, failureKindOf(err), err as Error);
       return;
     }
     if (this.closed || a.finished) {
@@ -232,13 +249,14 @@ export class StreamClient {
       return;
     }
     res.on('error', () => undefined); // 'close' below decides
-    if (res.statusCode !== 200) {
+    const type = String(res.headers['content-type'] ?? '').toLowerCase();
+    // A 200 that is not JSON is a proxy's or captive portal's page, not X: an error to back off on.
+    if (res.statusCode !== 200 || (type !== '' && !type.includes('json'))) {
       this.readError(a, res);
       return;
     }
     a.established = true;
     this.everConnected = true;
-    this.policy.connected();
     this.framer.reset();
     let body: Attempt['body'] = res;
     const encoding = String(res.headers['content-encoding'] ?? '').toLowerCase();
@@ -265,11 +283,11 @@ export class StreamClient {
       this.framer.push(chunk, emit);
       if (this.paused && !a.finished) body.pause();
     });
-    const ended = (why: string) => this.finish(a, 'dropped', new XNetworkError(why));
-    body.on('end', () => ended('X ended the stream'));
+    const ended = (why: string, clean: boolean) => this.finish(a, 'dropped', new XNetworkError(why), clean ? 'end' : undefined);
+    body.on('end', () => ended('X ended the stream', true));
     res.on('close', () => {
-      if (!res.complete) ended('the stream connection was cut');
-      else if (body === res) ended('X ended the stream');
+      if (!res.complete) ended('the stream connection was cut', false);
+      else if (body === res) ended('X ended the stream', true);
       // gzip: 'end' of the inflater decides.
     });
     this.armStall(a);
@@ -293,6 +311,11 @@ export class StreamClient {
 
   private onFrame(a: Attempt, e: FrameEvent): void {
     if (a.finished) return;
+    if (!a.verified && e.kind !== 'malformed') {
+      // Backoffs start over only once X has really spoken on this connection.
+      a.verified = true;
+      this.policy.connected();
+    }
     switch (e.kind) {
       case 'keep-alive':
         this.h.keepAlive?.();
@@ -338,8 +361,10 @@ export class StreamClient {
       } catch {
         body = { title: text.slice(0, 200) };
       }
-      const err = new XApiError(status, body, res.headers, 'stream connection');
-      this.finish(a, err.fatal ? 'fatal' : status === 429 ? 'rateLimited' : 'http', err);
+      const err = status === 200
+        ? new XApiError(502, { title: `a 200 answer without a stream (${String(res.headers['content-type'] ?? 'no content-type')})`, detail: typeof (body as { title?: unknown })?.title === 'string' ? (body as { title: string }).title : undefined }, res.headers, 'stream connection')
+        : new XApiError(status, body, res.headers, 'stream connection');
+      this.finish(a, failureKindOf(err), err);
     };
     res.on('data', (c: Buffer) => {
       if (size < MAX_ERROR_BODY) parts.push(c);
@@ -363,19 +388,26 @@ export class StreamClient {
     if (this.current === a) this.current = undefined;
   }
 
-  private finish(a: Attempt, kind: FailureKind | 'fatal', err: Error, reason?: 'stall' | 'notice'): void {
+  private finish(a: Attempt, kind: FailureKind | 'fatal', err: Error, reason?: 'stall' | 'notice' | 'end'): void {
     if (a.finished) return;
     const wasEstablished = a.established;
     this.teardown(a);
     this.framer.reset();
     if (this.closed || this.stopped) return;
     if (wasEstablished) this.h.disconnected?.(reason === 'stall' ? 'stall' : reason === 'notice' ? 'disconnect-notice' : err.message);
-    if (kind === 'fatal') {
+    // A 200 that ended before X said anything was no stream: back off as for an error answer.
+    if (kind === 'dropped' && wasEstablished && !a.verified) kind = 'http';
+    if (this.o.oneShot) {
+      this.stopped = true;
+      this.h.ended?.(reason === 'end' ? undefined : err);
+      return;
+    }
+    const decision = kind === 'fatal' ? undefined : this.policy.next(kind, { resetAtMs: err instanceof XApiError ? err.retryNotBeforeMs : undefined });
+    if (!decision || decision.giveUp) {
       this.stopped = true;
       this.h.fatal?.(err as XApiError);
       return;
     }
-    const decision = this.policy.next(kind, { resetAtMs: err instanceof XApiError ? err.retryNotBeforeMs : undefined });
     this.h.retrying?.(err, decision);
     this.retryTimer = this.clock.setTimeout(() => void this.connect(), decision.delayMs);
   }

@@ -4,13 +4,16 @@
 // callbacks for messages and events.
 import { systemClock, type Clock } from '../common/clock';
 import { BoundedQueue } from './bounded-queue';
-import { IdWindow } from './dedup';
+import { GapFilter, IdWindow } from './dedup';
+import { backfillMinutesFor, GAP_LEAD_MS, GAP_TAIL_MS, planGap, searchGap, type Gap, type GapPlan, type LostRange, type RecoveryMeans } from './gap-recovery';
+import { compareIds, snowflakeTimeMs } from './post-ids';
 import { RecentSearchPoller, type CursorStore, type SearchCursor } from './recent-search';
 import { ReconnectPolicy, type ReconnectDecision, type ReconnectSettings } from './reconnect-policy';
-import { normaliseRules, syncRules, XRulesError, type RestClient, type RuleSpec, type SyncResult, type XRule } from './rules-sync';
+import { listRules, normaliseRules, syncRules, XRulesError, type RestClient, type SyncResult, type XRule } from './rules-sync';
 import { StreamClient, type StreamPost, type StreamProblem, type StreamRequester } from './stream-client';
 import { XStats, type SourceState, type XStatsSnapshot } from './stats';
-import { XApiError, XNetworkError } from './x-client';
+import { failureKindOf } from './reconnect-policy';
+import { XApiError } from './x-client';
 
 export type XSourceMode = 'filtered' | 'sample' | 'search';
 export type Overflow = 'drop' | 'pause';
@@ -23,6 +26,8 @@ export interface XPostMessage {
   errors?: unknown[];
   /** The author id (data.author_id), for the partition key and the producer. */
   key?: string;
+  /** Set on posts that filled a gap after a reconnect: how they were read again. */
+  recovered?: RecoveryMeans;
 }
 
 export type XSourceEvent =
@@ -38,7 +43,13 @@ export type XSourceEvent =
   | { type: 'polling' }
   | { type: 'polled'; posts: number; pages: number; more: boolean; cursor: SearchCursor }
   /** Stopped for good: 401/403, or rules X refuses. */
-  | { type: 'stopped'; error: Error };
+  | { type: 'stopped'; error: Error }
+  /** A reconnect after a gap: how it is being filled. */
+  | { type: 'gap'; gap: Gap; means: RecoveryMeans | 'none' }
+  /** Posts of a gap delivered by recovery (after de-duplication). */
+  | { type: 'recovered'; gap: Gap; means: RecoveryMeans; posts: number; requests: number }
+  /** A part of a gap that could not be filled: posts X had then may be missing. */
+  | { type: 'gapLost'; range: LostRange };
 
 export interface XSourceOptions {
   mode: XSourceMode;
@@ -56,8 +67,14 @@ export interface XSourceOptions {
   maxResults?: number;
   lookbackMinutes?: number;
   cursorStore?: CursorStore;
-  /** streams */
+  /** streams: a fixed backfill_minutes on every reconnect (a manual override; 0: sized to each gap). */
   backfillMinutes?: number;
+  /** Fill gaps after reconnects (default true). */
+  recovery?: boolean;
+  /** The recovery means the account's access level opens (default: recent search only). */
+  recoveryMeans?: readonly RecoveryMeans[];
+  /** Recent search pages of 100 per rule for one gap (default 50). */
+  recoveryMaxPages?: number;
   stallTimeoutMs?: number;
   connectTimeoutMs?: number;
   reconnect?: Partial<ReconnectSettings>;
@@ -96,6 +113,17 @@ export class XSource {
   private malformedSinceReport = 0;
   private lastDropReport = -Infinity;
   private dropsReported = 0;
+  /** The newest post id delivered, and when the stream last sent a byte. */
+  private newestId?: string;
+  private lastDataAt?: number;
+  /** A disconnect not yet followed by a connection: where its gap began. */
+  private openGap?: { fromMs: number; afterId?: string; backfillMinutes?: number };
+  /** On a connection opened with backfill: posts up to this id were delivered before. */
+  private replayAfterId?: string;
+  private recoveryChain: Promise<void> = Promise.resolve();
+  private readonly recovering = new Set<StreamClient>();
+  private readonly recoveryOn: boolean;
+  private readonly means: readonly RecoveryMeans[];
 
   constructor(private readonly o: XSourceOptions) {
     this.clock = o.clock ?? systemClock;
@@ -105,6 +133,8 @@ export class XSource {
     this.policy = new ReconnectPolicy(o.reconnect ?? {}, this.clock);
     this.drainBatch = Math.max(1, Math.floor(o.drainBatch ?? 1000));
     this.overflow = o.overflow ?? 'drop';
+    this.recoveryOn = o.recovery !== false && o.mode !== 'search';
+    this.means = o.recoveryMeans ?? ['search'];
   }
 
   get state(): SourceState {
@@ -113,7 +143,7 @@ export class XSource {
 
   snapshot(): XStatsSnapshot {
     const s = this.stats.snapshot(this.queue);
-    if (this.dedup) s.duplicates = this.dedup.duplicates;
+    if (this.dedup) s.duplicates += this.dedup.duplicates;
     return s;
   }
 
@@ -167,8 +197,12 @@ export class XSource {
           this.stop(err);
           return false;
         }
-        const kind = err instanceof XApiError ? (err.status === 429 ? 'rateLimited' : 'http') : err instanceof XNetworkError ? 'network' : 'http';
-        const decision = this.policy.next(kind, { resetAtMs: err instanceof XApiError ? err.retryNotBeforeMs : undefined });
+        const kind = failureKindOf(err);
+        const decision = kind === 'fatal' ? undefined : this.policy.next(kind, { resetAtMs: err instanceof XApiError ? err.retryNotBeforeMs : undefined });
+        if (!decision || decision.giveUp) {
+          this.stop(err as Error);
+          return false;
+        }
         this.noteFailure(err as Error, decision);
         this.setState('waiting');
         this.emit({ type: 'retrying', error: err as Error, decision });
@@ -200,6 +234,7 @@ export class XSource {
       endpoint: this.o.mode === 'sample' ? 'sample' : 'filtered',
       params: this.o.params,
       backfillMinutes: this.o.backfillMinutes,
+      connectParams: () => this.connectParams(),
       policy: this.policy,
       stallTimeoutMs: this.o.stallTimeoutMs,
       connectTimeoutMs: this.o.connectTimeoutMs,
@@ -211,6 +246,7 @@ export class XSource {
         },
         bytes: (n) => {
           stats.bytes += n;
+          this.lastDataAt = this.clock.now();
         },
         malformed: (text, reason) => {
           stats.malformed++;
@@ -233,11 +269,14 @@ export class XSource {
         connected: () => {
           stats.connects++;
           stats.connectedSince = this.clock.now();
+          this.lastDataAt = this.clock.now();
           this.setState('connected');
           this.emit({ type: 'connected' });
+          this.gapClosed();
         },
         disconnected: (reason) => {
           stats.disconnects++;
+          this.gapOpened();
           this.emit({ type: 'disconnected', reason });
         },
         retrying: (err, decision) => {
@@ -254,7 +293,13 @@ export class XSource {
   /** A post from X: de-duplicated, then queued (or dropped when the queue is full). */
   private accept(record: StreamPost): void {
     this.stats.received++;
-    if (this.dedup && !this.dedup.firstSeen(record.data.id)) return;
+    const id = record.data.id;
+    if (this.replayAfterId !== undefined && compareIds(id, this.replayAfterId) <= 0) {
+      this.stats.duplicates++;
+      return;
+    }
+    if (this.dedup && !this.dedup.firstSeen(id)) return;
+    this.noteNewest(id);
     if (!this.queue.push(record)) {
       const now = this.clock.now();
       if (now - this.lastDropReport >= REPORT_EVERY_MS) {
@@ -266,6 +311,146 @@ export class XSource {
     }
     if (this.overflow === 'pause' && this.stream && this.queue.length >= this.queue.capacity * 0.75) this.stream.pause();
     this.scheduleDrain();
+  }
+
+  // ---- gaps ---------------------------------------------------------------
+
+  private noteNewest(id: string): void {
+    if (this.newestId === undefined || compareIds(id, this.newestId) > 0) this.newestId = id;
+  }
+
+  /** The stream dropped: the gap begins a little before its last byte (posts still in flight). */
+  private gapOpened(): void {
+    if (!this.recoveryOn || this.closed || this.openGap) return;
+    const last = this.lastDataAt ?? this.clock.now();
+    const newestAt = this.newestId !== undefined ? snowflakeTimeMs(this.newestId) : undefined;
+    const from = Math.min(last, newestAt !== undefined && newestAt > last - 60_000 ? newestAt : last) - GAP_LEAD_MS;
+    this.openGap = { fromMs: from, afterId: this.newestId };
+  }
+
+  /** Query parameters of the next connection attempt: backfill_minutes sized to the gap. */
+  private connectParams(): Record<string, string> {
+    const g = this.openGap;
+    this.replayAfterId = undefined;
+    if (!g) return {};
+    if (this.o.backfillMinutes) {
+      // A fixed backfill (the node's override) is asked for by the stream client itself.
+      g.backfillMinutes = this.o.backfillMinutes;
+      this.replayAfterId = g.afterId;
+      return {};
+    }
+    g.backfillMinutes = backfillMinutesFor(this.clock.now() - g.fromMs, this.means);
+    if (g.backfillMinutes === undefined) return {};
+    this.replayAfterId = g.afterId;
+    return { backfill_minutes: String(g.backfillMinutes) };
+  }
+
+  /** Connected again: the gap's end is known; fill what backfill did not. */
+  private gapClosed(): void {
+    const g = this.openGap;
+    if (!g || this.closed) return;
+    this.openGap = undefined;
+    const now = this.clock.now();
+    const gap: Gap = { fromMs: g.fromMs, toMs: now + GAP_TAIL_MS, afterId: g.afterId };
+    if (g.backfillMinutes !== undefined && now - g.backfillMinutes * 60_000 <= g.fromMs) {
+      this.emit({ type: 'gap', gap, means: 'backfill' });
+      return;
+    }
+    this.replayAfterId = undefined;
+    const plan = planGap(gap, { open: this.means, mode: this.o.mode === 'sample' ? 'sample' : 'filtered', now });
+    this.emit({ type: 'gap', gap, means: plan.means });
+    if (plan.means === 'none') {
+      this.emit({ type: 'gapLost', range: { fromMs: gap.fromMs, toMs: gap.toMs, reason: plan.reason } });
+      return;
+    }
+    this.recoveryChain = this.recoveryChain.then(() => this.recover(gap, plan)).catch((err) => {
+      this.emit({ type: 'gapLost', range: { fromMs: gap.fromMs, toMs: gap.toMs, reason: (err as Error).message } });
+    });
+  }
+
+  /** Fills one gap (gaps are filled one after another). */
+  private async recover(gap: Gap, plan: Exclude<GapPlan, { means: 'none' }>): Promise<void> {
+    if (this.closed) return;
+    const filter = new GapFilter(gap.afterId);
+    if (plan.means === 'recovery') {
+      const result = await this.recoveryStream(gap, plan, filter);
+      if (result.ok || this.closed) {
+        this.emit({ type: 'recovered', gap, means: 'recovery', posts: result.posts, requests: 1 });
+        return;
+      }
+      // Recovery failed: recent search still reaches 7 days back (a filtered stream only).
+      if (!(this.o.mode === 'filtered' && this.means.includes('search'))) {
+        this.emit({ type: 'gapLost', range: { fromMs: gap.fromMs, toMs: gap.toMs, reason: result.error } });
+        return;
+      }
+      const iso = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString();
+      plan = gap.afterId
+        ? { means: 'search', sinceId: gap.afterId, endTime: iso(gap.toMs + 999) }
+        : { means: 'search', startTime: iso(gap.fromMs), endTime: iso(gap.toMs + 999) };
+    }
+    const rules = await listRules(this.o.client);
+    const res = await searchGap(plan, gap, filter, {
+      client: this.o.client,
+      rules,
+      params: this.o.params,
+      maxPages: this.o.recoveryMaxPages,
+      clock: this.clock,
+      isClosed: () => this.closed,
+    });
+    if (this.closed) return;
+    const fresh = res.posts.filter((p) => !this.dedup || this.dedup.firstSeen(p.data.id));
+    for (const p of fresh) p.recovered = 'search';
+    await this.enqueueAll(fresh, false);
+    this.emit({ type: 'recovered', gap, means: 'search', posts: fresh.length, requests: res.requests });
+    for (const range of res.lost) this.emit({ type: 'gapLost', range });
+  }
+
+  /** A Recovery request: the filtered stream with start_time/end_time, read to its end. */
+  private recoveryStream(gap: Gap, plan: Extract<GapPlan, { means: 'recovery' }>, filter: GapFilter): Promise<{ ok: true; posts: number } | { ok: false; error: string; posts: number }> {
+    return new Promise((resolve) => {
+      let posts = 0;
+      const endMs = Date.parse(plan.endTime);
+      const batch: StreamPost[] = [];
+      let flushing = Promise.resolve();
+      const flush = () => {
+        const list = batch.splice(0);
+        if (list.length) flushing = flushing.then(() => this.enqueueAll(list, false));
+      };
+      const done = (r: { ok: true; posts: number } | { ok: false; error: string; posts: number }) => {
+        this.recovering.delete(stream);
+        flush();
+        void flushing.then(() => resolve(r));
+      };
+      const stream: StreamClient = new StreamClient({
+        requester: this.o.client,
+        endpoint: 'filtered',
+        params: { ...this.o.params, start_time: plan.startTime, end_time: plan.endTime },
+        oneShot: true,
+        stallTimeoutMs: this.o.stallTimeoutMs,
+        connectTimeoutMs: this.o.connectTimeoutMs,
+        clock: this.clock,
+        handlers: {
+          post: (record) => {
+            const id = record.data.id;
+            const t = snowflakeTimeMs(id);
+            if (t !== undefined && t > endMs) {
+              // Past end_time: the live stream has these.
+              void stream.close().then(() => done({ ok: true, posts }));
+              return;
+            }
+            if (!filter.isNew(id, this.dedup) || (this.dedup && !this.dedup.firstSeen(id))) return;
+            record.recovered = 'recovery';
+            posts++;
+            batch.push(record);
+            if (batch.length >= 500) flush();
+          },
+          ended: (err) => done(err ? { ok: false, error: err.message, posts } : { ok: true, posts }),
+          fatal: (err) => done({ ok: false, error: err.message, posts }),
+        },
+      });
+      this.recovering.add(stream);
+      stream.start();
+    });
   }
 
   // ---- search -------------------------------------------------------------
@@ -308,11 +493,12 @@ export class XSource {
   }
 
   /** Search: every post goes in (waiting for room, never dropped); resolves once all have reached the flow. */
-  private async enqueueAll(records: StreamPost[]): Promise<void> {
+  private async enqueueAll(records: StreamPost[], dedup = true): Promise<void> {
     for (const r of records) {
       if (this.closed) return;
       this.stats.received++;
-      if (this.dedup && !this.dedup.firstSeen(r.data.id)) continue;
+      if (dedup && this.dedup && !this.dedup.firstSeen(r.data.id)) continue;
+      this.noteNewest(r.data.id);
       if (this.queue.length >= this.queue.capacity) await this.queue.whenRoom(1);
       if (this.closed) return;
       this.queue.push(r);
@@ -343,6 +529,7 @@ export class XSource {
         if (r.matching_rules !== undefined) msg.matching_rules = r.matching_rules;
         if (r.errors !== undefined) msg.errors = r.errors;
         if (typeof r.data.author_id === 'string') msg.key = r.data.author_id;
+        if (r.recovered !== undefined) msg.recovered = r.recovered;
         batch.push(msg);
       }
       if (batch.length) this.o.deliver(batch);
@@ -390,7 +577,7 @@ export class XSource {
     if (this.retryTimer !== undefined) this.clock.clearTimeout(this.retryTimer);
     // Both set their closed flag at once; a search poll waiting on the queue is then released
     // (and commits no cursor), and the stream's socket is awaited.
-    const closing = Promise.all([this.stream?.close(), this.poller?.close()]);
+    const closing = Promise.all([this.stream?.close(), this.poller?.close(), ...[...this.recovering].map((s) => s.close())]);
     const discarded = this.queue.clear();
     for (const w of this.drainedWaiters.splice(0)) w();
     await closing;

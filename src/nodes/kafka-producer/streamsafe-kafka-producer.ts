@@ -1,6 +1,7 @@
 // Kafka producer node (sink): msg → record → accumulator → broker; the msg goes
 // on with msg.kafka once acknowledged, or fails to Catch with the Kafka error.
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import { boundedDelay } from '../../lib/common/timers';
 import { KafkaProducer, type ConnectionState } from '../../lib/kafka/producer/producer';
 import type { PendingRecord, RecordMetadata } from '../../lib/kafka/producer/producer-batch';
 import { metricsSummary } from '../../lib/kafka/producer/metrics';
@@ -124,13 +125,13 @@ export = function (RED: NodeAPI) {
       }
       const fill = m['record-send-rate'] > 0 ? 'yellow' : 'red';
       node.status({ fill, shape: 'dot', text: `${summary} · ${t('status.failing')}: ${lastFailure}`.slice(0, 120) });
-    }, STATUS_EVERY_MS);
+    }, boundedDelay(STATUS_EVERY_MS));
     statusTimer.unref?.();
 
     // Metrics on the second output every N seconds, if asked for.
     const metricsEvery = Math.max(0, Number(config.metricsInterval) || 0);
     const metricsTimer = metricsEvery > 0
-      ? setInterval(() => node.send([null, { topic: 'metrics', payload: producer.metricsSnapshot() }]), metricsEvery * 1000)
+      ? setInterval(() => node.send([null, { topic: 'metrics', payload: producer.metricsSnapshot() }]), boundedDelay(metricsEvery * 1000))
       : undefined;
 
     node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessageInFlow) => void, done: (err?: Error) => void) => {

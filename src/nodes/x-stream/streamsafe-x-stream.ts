@@ -3,25 +3,21 @@
 // statistics on a second output. All logic is in lib/x; this is the Node-RED glue.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import type { Request, Response } from 'express';
-import { DEFAULT_EXPANSIONS, DEFAULT_TWEET_FIELDS, DEFAULT_USER_FIELDS, fieldList, fieldParams, unknownFields } from '../../lib/x/fields';
+import { scaledClock, type Clock } from '../../lib/common/clock';
+import { boundedDelay } from '../../lib/common/timers';
+import { backfillProblem, checkRulesForAccess, modeProblem, recoveryOptions } from '../../lib/x/access';
+import { parseXStreamSettings } from '../../lib/x/options';
 import type { SearchCursor } from '../../lib/x/recent-search';
-import { X_RECONNECT_DEFAULTS, type ReconnectSettings } from '../../lib/x/reconnect-policy';
-import { validateRules, XRulesError, type XRule } from '../../lib/x/rules-sync';
+import { normaliseRules, validateRules, XRulesError, type XRule } from '../../lib/x/rules-sync';
 import { compactNumber } from '../../lib/x/stats';
+import { outcomeOf, type NodeStatus } from '../../lib/x/status';
 import { XApiError, type XClient, type XCredentialsProvider } from '../../lib/x/x-client';
-import { XSource, type XPostMessage, type XSourceEvent, type XSourceMode } from '../../lib/x/x-source';
+import { XSource, type XPostMessage, type XSourceEvent } from '../../lib/x/x-source';
 
 interface XStreamDef extends NodeDef, Record<string, unknown> {
   account: string;
-  mode: XSourceMode;
-  rules: unknown;
-  query: string;
 }
 
-type Fill = 'red' | 'green' | 'yellow' | 'blue' | 'grey';
-type Status = { fill?: Fill; shape?: 'ring' | 'dot'; text?: string };
-
-const MODES: XSourceMode[] = ['filtered', 'sample', 'search'];
 const RULES_KEY = 'rules';
 const CURSOR_KEY = 'searchCursor';
 /** The status line with the rate is refreshed this often. */
@@ -29,19 +25,13 @@ const STATUS_EVERY_MS = 1000;
 /** A deleted node's rules are deleted within this long, or left (Node-RED waits 15 s for a close). */
 const REMOVE_RULES_MAX_MS = 5000;
 
-/** A whole number ≥ min from a config field, or the fallback when blank; NaN when not a number. */
-function whole(value: unknown, fallback: number, min = 0): number {
-  if (value === '' || value === undefined || value === null) return fallback;
-  const n = Number(value);
-  return Number.isFinite(n) && n >= min ? Math.round(n) : NaN;
-}
-
-function seconds(ms: number): string {
-  return ms < 10_000 ? (Math.round(ms / 100) / 10).toString() : Math.round(ms / 1000).toString();
-}
-
 export = function (RED: NodeAPI) {
   const t = (key: string, subs?: Record<string, string | number>) => RED._(`streamsafe-x-stream.${key}`, subs);
+  // X time for tests and demos: settings.streamsafeXTimeScale (with ...XTimeOrigin) plays X's
+  // minutes in seconds, as the X emulator does when given the same figures.
+  const redSettings = RED.settings as unknown as { streamsafeXTimeScale?: unknown; streamsafeXTimeOrigin?: unknown };
+  const timeScale = Number(redSettings.streamsafeXTimeScale);
+  const xClock: Clock | undefined = timeScale > 0 && timeScale !== 1 ? scaledClock(timeScale, Number(redSettings.streamsafeXTimeOrigin) || Date.now()) : undefined;
 
   function contextGet<T>(node: Node, key: string): Promise<T | undefined> {
     return new Promise((resolve, reject) => {
@@ -91,47 +81,27 @@ export = function (RED: NodeAPI) {
       node.error(reason, { payload: { error: reason } });
     };
 
-    const mode = (MODES.includes(config.mode) ? config.mode : 'filtered') as XSourceMode;
     const account = RED.nodes.getNode(config.account) as (Node & XCredentialsProvider) | null;
     if (!account) return refuse(t('errors.noAccount'));
     if (account.settingsError) return refuse(t('errors.account', { reason: account.settingsError }));
 
-    // ---- settings ---------------------------------------------------------
-    // [config field, default, minimum]
-    const NUMBERS = {
-      pollInterval: [60, 1],
-      maxPages: [10, 1],
-      maxResults: [100, 10],
-      lookbackMinutes: [0, 0],
-      backfillMinutes: [0, 0],
-      dedupWindow: [10_000, 0],
-      queueSize: [10_000, 1],
-      statsInterval: [0, 0],
-      stallTimeoutMs: [21_000, 1],
-      connectTimeoutMs: [10_000, 1],
-    } as const;
-    const num = {} as Record<keyof typeof NUMBERS, number>;
-    for (const [field, [fallback, min]] of Object.entries(NUMBERS) as Array<[keyof typeof NUMBERS, readonly [number, number]]>) {
-      num[field] = whole(config[field], fallback, min);
-      if (Number.isNaN(num[field])) return refuse(t('errors.number', { field: t(`label.${field}`), value: String(config[field]) }));
+    // ---- settings (checked in lib/x/options) ------------------------------
+    const parsed = parseXStreamSettings(config);
+    if ('problem' in parsed) {
+      const values = { ...parsed.problem.values };
+      if (typeof values.field === 'string') values.field = t(`label.${values.field}`);
+      return refuse(t(parsed.problem.key, values));
     }
-    if (num.backfillMinutes > 5) return refuse(t('errors.backfill', { value: num.backfillMinutes }));
-    if (num.maxResults > 100) return refuse(t('errors.maxResults', { value: num.maxResults }));
-    const reconnect: Partial<ReconnectSettings> = {};
-    for (const k of Object.keys(X_RECONNECT_DEFAULTS) as Array<keyof ReconnectSettings>) {
-      const v = whole(config[k], X_RECONNECT_DEFAULTS[k]);
-      if (Number.isNaN(v)) return refuse(t('errors.number', { field: k, value: String(config[k]) }));
-      reconnect[k] = v;
+    const settings = parsed.settings;
+    const { mode, numbers: num } = settings;
+    const accessLevel = account.accessLevel;
+    const modeRefused = modeProblem(mode, accessLevel) ?? backfillProblem(num.backfillMinutes, accessLevel);
+    if (modeRefused) return refuse(modeRefused);
+    if (mode === 'filtered') {
+      const tooMuch = checkRulesForAccess(normaliseRules(config.rules).rules, accessLevel);
+      if (tooMuch.length) return refuse(tooMuch.map((p) => `"${p.value.slice(0, 40)}": ${p.messages.join('; ')}`).join(' | '));
     }
-    const fields = {
-      tweetFields: fieldList(config.tweetFields ?? DEFAULT_TWEET_FIELDS),
-      userFields: fieldList(config.userFields ?? DEFAULT_USER_FIELDS),
-      expansions: fieldList(config.expansions ?? DEFAULT_EXPANSIONS),
-    };
-    const unknown = unknownFields(fields);
-    if (unknown.length) node.warn(t('warn.unknownFields', { fields: unknown.join(', ') }));
-    const query = typeof config.query === 'string' ? config.query.trim() : '';
-    if (mode === 'search' && !query) return refuse(t('errors.noQuery'));
+    if (settings.unknownFields.length) node.warn(t('warn.unknownFields', { fields: settings.unknownFields.join(', ') }));
 
     let client: XClient;
     try {
@@ -141,9 +111,7 @@ export = function (RED: NodeAPI) {
     }
 
     // ---- status -----------------------------------------------------------
-    let base: Status = { fill: 'grey', shape: 'ring', text: t('status.starting') };
-    const show = (s: Status) => {
-      base = s;
+    const show = (s: NodeStatus) => {
       if (!closed) node.status(s);
     };
     const summary = () => {
@@ -160,7 +128,7 @@ export = function (RED: NodeAPI) {
       if (text === lastShown) return;
       lastShown = text;
       node.status({ fill: 'green', shape: 'dot', text });
-    }, STATUS_EVERY_MS);
+    }, boundedDelay(STATUS_EVERY_MS));
     statusTimer.unref?.();
 
     const errorMsg = (err: Error): NodeMessage => {
@@ -170,86 +138,32 @@ export = function (RED: NodeAPI) {
       return { topic: 'error', payload } as NodeMessage;
     };
 
+    const statusContext = {
+      posts: () => compactNumber(source.snapshot().posts),
+      polls: () => source.snapshot().polls,
+      queueSize: num.queueSize,
+    };
     const onEvent = (e: XSourceEvent) => {
       if (closed) return;
-      switch (e.type) {
-        case 'syncing':
-          show({ fill: 'yellow', shape: 'ring', text: t('status.syncing') });
-          break;
-        case 'synced': {
-          const r = e.result;
-          node.log(t('log.synced', { added: r.added.length, removed: r.removed.length, kept: r.kept.length, foreign: r.foreign.length }));
-          for (const f of r.foreign) node.warn(t('warn.foreignRule', { value: f.wanted.value, id: f.existing.id, tag: f.existing.tag ?? '' }));
-          for (const d of r.duplicates) node.warn(t('warn.duplicateRule', { value: d.value, reason: d.messages.join('; ') }));
-          break;
-        }
-        case 'connecting':
-          show({ fill: 'yellow', shape: 'ring', text: e.attempt > 1 ? t('status.reconnecting', { attempt: e.attempt }) : t('status.connecting') });
-          break;
-        case 'connected':
-          lastShown = '';
-          show({ fill: 'green', shape: 'dot', text: t('status.connected') });
-          break;
-        case 'disconnected':
-          node.log(t('log.disconnected', { reason: e.reason }));
-          break;
-        case 'retrying': {
-          const err = e.error;
-          const reason = err instanceof XApiError
-            ? err.status === 409
-              ? t('status.noRules', { title: err.connectionIssue ?? err.title })
-              : `${err.title} (HTTP ${err.status})`
-            : err.message;
-          show({ fill: e.decision.kind === 'dropped' ? 'yellow' : 'red', shape: 'ring', text: t('status.retrying', { seconds: seconds(e.decision.delayMs), reason }).slice(0, 120) });
-          if (e.decision.kind !== 'dropped' && (e.decision.attempt & (e.decision.attempt - 1)) === 0) {
-            node.warn(t('warn.retrying', { reason: err.message, seconds: seconds(e.decision.delayMs), attempt: e.decision.attempt }));
-          }
-          break;
-        }
-        case 'notice': {
-          const first = e.errors[0] ?? {};
-          const what = String(first.disconnect_type ?? first.title ?? 'error');
-          if (e.disconnect) show({ fill: 'yellow', shape: 'ring', text: t('status.disconnectNotice', { type: what }) });
-          node.warn(t('warn.notice', { type: what, detail: String(first.detail ?? '') }));
-          break;
-        }
-        case 'malformed':
-          node.warn(t('warn.malformed', { count: e.count, reason: e.reason, text: e.text }));
-          break;
-        case 'dropped':
-          node.warn(t('warn.dropped', { count: e.count, size: num.queueSize }));
-          break;
-        case 'polling':
-          if (source.snapshot().polls === 0) show({ fill: 'yellow', shape: 'ring', text: t('status.polling') });
-          break;
-        case 'polled':
-          show({ fill: 'green', shape: 'dot', text: t('status.polled', { posts: e.posts, total: compactNumber(source.snapshot().posts) }) });
-          break;
-        case 'stopped': {
-          const err = e.error;
-          const text = err instanceof XRulesError
-            ? t('status.rulesInvalid', { count: err.problems.length })
-            : err instanceof XApiError
-              ? t('status.stopped', { title: err.title, status: err.status })
-              : t('status.stoppedOther', { reason: err.message });
-          show({ fill: 'red', shape: 'dot', text: text.slice(0, 120) });
-          node.error(err, errorMsg(err));
-          break;
-        }
-      }
+      const out = outcomeOf(e, t, statusContext);
+      if (e.type === 'connected') lastShown = '';
+      if (out.status) show(out.status);
+      for (const line of out.log ?? []) node.log(line);
+      for (const line of out.warn ?? []) node.warn(line);
+      if (out.error) node.error(out.error, errorMsg(out.error));
     };
 
     // ---- source -----------------------------------------------------------
     const source = new XSource({
       mode,
       client,
-      params: fieldParams(fields),
+      params: settings.params,
       rules: config.rules,
       ownedRules: {
         get: () => recall<XRule[]>(node, RULES_KEY),
         set: (rules) => remember(node, RULES_KEY, rules),
       },
-      query,
+      query: settings.query,
       pollIntervalMs: num.pollInterval * 1000,
       maxPages: num.maxPages,
       maxResults: num.maxResults,
@@ -258,17 +172,20 @@ export = function (RED: NodeAPI) {
         // The cursor belongs to one query: a new query starts afresh.
         get: async () => {
           const saved = await recall<{ query: string; cursor: SearchCursor }>(node, CURSOR_KEY);
-          return saved && saved.query === query ? saved.cursor : undefined;
+          return saved && saved.query === settings.query ? saved.cursor : undefined;
         },
-        set: (cursor) => remember(node, CURSOR_KEY, { query, cursor }),
+        set: (cursor) => remember(node, CURSOR_KEY, { query: settings.query, cursor }),
       },
       backfillMinutes: num.backfillMinutes,
       stallTimeoutMs: num.stallTimeoutMs,
       connectTimeoutMs: num.connectTimeoutMs,
-      reconnect,
+      reconnect: settings.reconnect,
+      recovery: settings.recovery,
+      recoveryMeans: recoveryOptions(accessLevel),
       dedupWindow: num.dedupWindow,
       queueSize: num.queueSize,
-      overflow: config.overflow === 'pause' ? 'pause' : 'drop',
+      overflow: settings.overflow,
+      clock: xClock,
       // One send() per post: Node-RED deep-clones every msg after the first of a single send() call.
       deliver: (msgs: XPostMessage[]) => {
         for (const m of msgs) node.send([m as unknown as NodeMessage, null]);
@@ -277,11 +194,11 @@ export = function (RED: NodeAPI) {
     });
 
     const statsTimer = num.statsInterval > 0
-      ? setInterval(() => node.send([null, { topic: 'stats', payload: source.snapshot() }] as never), num.statsInterval * 1000)
+      ? setInterval(() => node.send([null, { topic: 'stats', payload: source.snapshot() }] as never), boundedDelay(num.statsInterval * 1000))
       : undefined;
     statsTimer?.unref?.();
 
-    show(base);
+    show({ fill: 'grey', shape: 'ring', text: t('status.starting') });
     source.start();
 
     node.on('close', (removed: boolean, done: () => void) => {
