@@ -2,7 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/lib/common/clock';
-import { ReconnectPolicy, X_RECONNECT_DEFAULTS } from '../../src/lib/x/reconnect-policy';
+import { failureKindOf, ReconnectPolicy, X_RECONNECT_DEFAULTS } from '../../src/lib/x/reconnect-policy';
+import { XApiError, XNetworkError } from '../../src/lib/x/x-client';
 
 describe('ReconnectPolicy (X defaults)', () => {
   it('has X\'s numbers', () => {
@@ -14,7 +15,24 @@ describe('ReconnectPolicy (X defaults)', () => {
       httpMaxMs: 320000,
       rateLimitInitialMs: 60000,
       rateLimitMaxMs: 960000,
+      maxClientErrorRetries: 3,
     });
+  });
+
+  it('other 4xx: backed off as 5xx, then given up after maxClientErrorRetries in a row', () => {
+    const p = new ReconnectPolicy({}, new ManualClock());
+    assert.deepEqual([1, 2, 3].map(() => p.next('clientError').delayMs), [5000, 10000, 20000]);
+    assert.equal(p.next('clientError').giveUp, true);
+    p.connected();
+    assert.equal(p.next('clientError').giveUp, undefined, 'a connection starts the count over');
+  });
+
+  it('classifies failures once: final statuses, 429, other 4xx, 5xx, network', () => {
+    for (const s of [401, 403, 404, 406, 413, 416]) assert.equal(failureKindOf(new XApiError(s, {})), 'fatal', String(s));
+    assert.equal(failureKindOf(new XApiError(429, {})), 'rateLimited');
+    for (const s of [400, 409, 422]) assert.equal(failureKindOf(new XApiError(s, {})), 'clientError', String(s));
+    for (const s of [500, 502, 503]) assert.equal(failureKindOf(new XApiError(s, {})), 'http', String(s));
+    assert.equal(failureKindOf(new XNetworkError('refused')), 'network');
   });
 
   it('after an established stream drops: at once, but never more than once per second in a row', () => {

@@ -149,3 +149,80 @@ describe('StreamClient with a gzip stream', () => {
     assert.ok(r.events.includes('disconnected X ended the stream'), r.events.join());
   });
 });
+
+describe('StreamClient against answers that are not a stream', () => {
+  let server: http.Server;
+  let url: string;
+  /** What the next requests get, in order; then a healthy stream. */
+  let script: Array<(res: http.ServerResponse) => void> = [];
+  let requests = 0;
+  const stream = (res: http.ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    // A BOM before the first record; then a keep-alive; then held open.
+    res.write(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`${JSON.stringify({ data: { id: '7', text: 'bom' } })}\r\n\r\n`)]));
+  };
+  before(async () => {
+    server = http.createServer((_req, res) => {
+      requests++;
+      (script.shift() ?? stream)(res);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  const proxyPage = (res: http.ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end('<html><head><title>Captive portal</title></head><body>sign in</body></html>');
+  };
+  const jsonThenClose = (res: http.ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end();
+  };
+
+  it('a 200 proxy page or a 200 that closes at once backs off as an error, and backoffs start over only once X speaks', async () => {
+    script = [proxyPage, jsonThenClose, proxyPage];
+    requests = 0;
+    const client = new XClient({ baseUrl: url, bearer: new BearerSource(url, { bearerToken: 't' }) });
+    const { r, handlers } = recorder();
+    const policy = new ReconnectPolicy({ httpInitialMs: 20, minReconnectIntervalMs: 0 });
+    const s = new StreamClient({ requester: client, endpoint: 'filtered', params: {}, handlers, policy });
+    s.start();
+    await until(() => r.posts.length === 1, 5000, 'the post after the BOM');
+    await s.close();
+    client.close();
+    assert.deepEqual(r.events.filter((e) => e.startsWith('retrying')), ['retrying http 20', 'retrying http 40', 'retrying http 80']);
+    assert.equal(r.posts[0].data.text, 'bom', 'a BOM before a record is not a malformed line');
+    assert.equal(r.malformed, 0);
+    assert.equal(policy.count('http'), 0, 'the real stream started the backoff over');
+    assert.equal(requests, 4);
+  });
+
+  it('a 400 is retried maxClientErrorRetries times, then stops; a 404 stops at once', async () => {
+    const bad = (status: number) => (res: http.ServerResponse) => {
+      res.writeHead(status, { 'content-type': 'application/problem+json' });
+      res.end(JSON.stringify({ title: 'Invalid Request', detail: 'nope', type: 'https://api.x.com/2/problems/invalid-request' }));
+    };
+    script = [bad(400), bad(400), bad(400), bad(400), bad(400)];
+    const client = new XClient({ baseUrl: url, bearer: new BearerSource(url, { bearerToken: 't' }) });
+    const { r, handlers } = recorder();
+    const s = new StreamClient({ requester: client, endpoint: 'filtered', params: {}, handlers, policy: new ReconnectPolicy({ httpInitialMs: 10, maxClientErrorRetries: 3 }) });
+    s.start();
+    await until(() => r.events.some((e) => e.startsWith('fatal')), 5000, 'stopped');
+    assert.deepEqual(r.events.filter((e) => /^(retrying|fatal)/.test(e)), ['retrying clientError 10', 'retrying clientError 20', 'retrying clientError 40', 'fatal 400']);
+    await s.close();
+
+    script = [bad(404)];
+    const two = recorder();
+    const s2 = new StreamClient({ requester: client, endpoint: 'filtered', params: {}, handlers: two.handlers });
+    s2.start();
+    await until(() => two.r.events.some((e) => e.startsWith('fatal')), 5000, 'stopped');
+    assert.deepEqual(two.r.events.filter((e) => /^(retrying|fatal)/.test(e)), ['fatal 404']);
+    await s2.close();
+    client.close();
+    script = [];
+  });
+});
