@@ -1,18 +1,20 @@
-// Fields and expansions of the X API v2 post lookup, as the node's editor offers them, and the
-// query parameters they become.
+// Fields and expansions of the X API v2 streams (tweet.fields / user.fields / expansions enums of
+// X's OpenAPI spec 2.167, August 2026), as the node's editor offers them, and the query
+// parameters they become.
 
 export const TWEET_FIELDS = [
   'article', 'attachments', 'author_id', 'card_uri', 'community_id', 'context_annotations', 'conversation_id',
   'created_at', 'display_text_range', 'edit_controls', 'edit_history_tweet_ids', 'entities', 'geo', 'id',
-  'in_reply_to_user_id', 'lang', 'media_metadata', 'non_public_metrics', 'note_tweet', 'organic_metrics',
-  'possibly_sensitive', 'promoted_metrics', 'public_metrics', 'referenced_tweets', 'reply_settings', 'scopes',
-  'source', 'text', 'withheld',
+  'in_reply_to_user_id', 'lang', 'matched_media_notes', 'media_metadata', 'non_public_metrics',
+  'note_request_suggestions', 'note_tweet', 'organic_metrics', 'paid_partnership', 'possibly_sensitive',
+  'promoted_metrics', 'public_metrics', 'referenced_tweets', 'reply_settings', 'scopes', 'source',
+  'suggested_source_links', 'suggested_source_links_with_counts', 'text', 'withheld',
 ];
 export const USER_FIELDS = [
-  'affiliation', 'connection_status', 'created_at', 'description', 'entities', 'id', 'is_identity_verified',
-  'location', 'most_recent_tweet_id', 'name', 'parody', 'pinned_tweet_id', 'profile_banner_url',
-  'profile_image_url', 'protected', 'public_metrics', 'receives_your_dm', 'subscription', 'subscription_type',
-  'url', 'username', 'verified', 'verified_followers_count', 'verified_type', 'withheld',
+  'affiliation', 'confirmed_email', 'connection_status', 'created_at', 'description', 'entities', 'id',
+  'is_identity_verified', 'location', 'most_recent_tweet_id', 'name', 'parody', 'pinned_tweet_id',
+  'profile_banner_url', 'profile_image_url', 'protected', 'public_metrics', 'receives_your_dm', 'subscription',
+  'subscription_type', 'url', 'username', 'verified', 'verified_followers_count', 'verified_type', 'withheld',
 ];
 export const EXPANSIONS = [
   'article.cover_media', 'article.media_entities', 'attachments.media_keys', 'attachments.media_source_tweet',
