@@ -79,7 +79,7 @@ interface CaseResult {
 
 async function emulatorChild(): Promise<void> {
   const { startXEmulator } = await import('../test/support/x-emulator');
-  const emu = await startXEmulator({ postsPerSecond: 0, record: false, rateLimits: false, historyPosts: 0, slowClientMs: 3_600_000, maxBatchPosts: 2000 });
+  const emu = await startXEmulator({ postsPerSecond: 0, record: false, rateLimits: false, historyPosts: 0, slowClientMs: 3_600_000, maxBatchPosts: 2000, compression: false });
   emu.addRules([{ value: 'the OR a OR lang:ja OR lang:ko OR lang:es OR #kafka', tag: 'most' }, { value: 'kafka OR coffee', tag: 'topic' }]);
   process.on('disconnect', () => void emu.stop().then(() => process.exit(0)));
   process.send!({ url: emu.url, token: emu.bearerToken });

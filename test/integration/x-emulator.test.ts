@@ -413,7 +413,8 @@ describe('x-emulator: rules and the filtered stream', () => {
       assert.deepEqual(dup.meta.summary, { created: 1, not_created: 1, valid: 1, invalid: 1 });
       assert.deepEqual(dup.errors, [{ value: 'kafka OR #kafka', id: added.data[0].id, title: 'DuplicateRule', type: 'https://api.twitter.com/2/problems/duplicate-rules' }]);
 
-      for (const value of ['(kafka OR coffee', '', 'x'.repeat(513), 'kafka OR', '-coffee', 'lang:ko', 'foo:bar kafka', '"unterminated']) {
+      // 2,049: one over Enterprise's 2,048 (the default access level; X's filtered-stream docs).
+      for (const value of ['(kafka OR coffee', '', 'x'.repeat(2049), 'kafka OR', '-coffee', 'lang:ko', 'foo:bar kafka', '"unterminated']) {
         const r = await request(emu, 'POST', '/2/tweets/search/stream/rules', { body: { add: [{ value }, { value: 'fine' }] } });
         assert.equal(r.status, 400, `rule ${JSON.stringify(value.slice(0, 20))} is refused`);
         assert.deepEqual(r.body.meta.summary, { created: 0, not_created: 2, valid: 1, invalid: 1 });

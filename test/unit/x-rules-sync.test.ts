@@ -129,7 +129,7 @@ describe('rules against the X emulator', () => {
       { value: 'kept-rule' },
       { value: 'portal-rule', tag: 'other' },
       { value: 'kafka lang:en' },
-      { value: 'x'.repeat(600) },
+      { value: 'x'.repeat(2049) }, // one over the emulator's default (Enterprise) rule length, 2,048
     ];
     const results = await validateRules(client, rows, [mine]);
     const byIndex = Object.fromEntries(results.map((r) => [r.index, r]));

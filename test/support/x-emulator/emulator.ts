@@ -6,8 +6,10 @@ import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Writable } from 'node:stream';
-import * as zlib from 'node:zlib';
+import { scaledClock, type Clock } from '../../../src/lib/common/clock';
 import { Firehose } from './firehose';
+import { flushedGzip } from './gzip-out';
+import * as streamProblems from './stream-problems';
 import {
   checkFaultSpec,
   isStreamFault,
@@ -19,19 +21,14 @@ import {
   type StreamFaultSpec,
 } from './faults';
 import {
-  EXPANSIONS,
-  MEDIA_FIELDS,
-  PLACE_FIELDS,
-  POLL_FIELDS,
   PostGenerator,
   RecordSerializer,
-  TWEET_FIELDS,
-  USER_FIELDS,
   type FieldSelection,
   type Post,
 } from './posts';
 import * as problems from './problems';
 import { compileQuery, MatchView, RuleSyntaxError, type Matcher } from './rules';
+import * as xspec from './spec-params';
 import { SeqLog } from './seqlog';
 import { snowflakeAt } from './timeline';
 
@@ -48,7 +45,7 @@ export interface ApiKey {
   bearerToken?: string;
 }
 
-export interface XEmulatorOptions {
+export interface XEmulatorOptions extends xspec.RestSpecOptions {
   /** Port on 127.0.0.1 (default 0: a free one). */
   port?: number;
   /** Seed of everything generated (default 1). */
@@ -63,9 +60,26 @@ export interface XEmulatorOptions {
    */
   keepAliveMode?: 'interval' | 'idle';
   /**
-   * Answer streams gzip-compressed when the client accepts gzip (X does). Default false: always
-   * identity. With gzip, "emitted" means handed to the compressor, and split faults cut the
-   * uncompressed bytes (the client sees whatever chunks its gunzip produces).
+   * Each heartbeat gap is drawn (seeded) from [keepAliveMs − jitter, keepAliveMs]: never above
+   * keepAliveMs, as X promises a keep-alive "at least every 20 seconds" (default 0: exactly
+   * keepAliveMs).
+   */
+  keepAliveJitterMs?: number;
+  /**
+   * Emulated time runs this many times faster than the wall clock (default 1): emu.now() =
+   * timeOrigin + (Date.now() − timeOrigin) × timeScale. Post times and ids, posts per second,
+   * keep-alives, rate-limit windows, backfill and recovery windows, the slow-client limit and
+   * every fault delay are in emulated time. `scaledClock(timeScale, timeOrigin)` from
+   * src/lib/common/clock.ts keeps the same time.
+   */
+  timeScale?: number;
+  /** Epoch ms where emulated and wall time agree (default: when the emulator is created). */
+  timeOrigin?: number;
+  /**
+   * Answer streams gzip-compressed when the client accepts gzip (default true, as X does; a
+   * client that does not ask gets identity). A post counts as emitted once the compressed bytes
+   * that carry it are flushed to the socket; split faults cut the uncompressed bytes (the client
+   * sees whatever chunks its gunzip produces).
    */
   compression?: boolean;
   /** Valid app-only bearer tokens, one app each (default: one, derived from the seed). */
@@ -79,17 +93,20 @@ export interface XEmulatorOptions {
   /** ... spread over this long before the start (default 6 days). */
   historySpanMs?: number;
   /**
-   * Requests allowed per 15-minute window, per app and endpoint. Defaults are X's (Pro):
-   * filtered 50, sample 50, rules.get 450, rules.post 450, search 450. `false`: never limit
-   * (the headers are still sent).
+   * Requests allowed per 15-minute window, per app and endpoint. Defaults are X's published
+   * per-app figures for the app's access level (spec-params.ts ACCESS): filtered 50, sample 50,
+   * rules.get 450, rules.post 100, search 450 (Basic: 60). `false`: never limit (the headers are
+   * still sent).
    */
   rateLimits?: Partial<Record<'filtered' | 'sample' | 'rules.get' | 'rules.post' | 'search', number>> | false;
   /** Concurrent connections per app and stream endpoint (default 1, as X). */
   maxConnectionsPerToken?: number;
-  /** Rules per app (default 1000). */
+  /** Rules per app (default: the app's access level's, 25,000 for Enterprise). */
   maxRules?: number;
-  /** Longest rule or query (default 512). */
+  /** Longest rule (default: the access level's, 2,048 for Enterprise). Recent-search queries: `searchQueryLength`. */
   maxRuleLength?: number;
+  /** Longest recent-search query (default: the access level's, 4,096 for Enterprise, 512 otherwise). */
+  searchQueryLength?: number;
   /** Rate mode: drop a client this far behind the firehose, in ms of posts (default 60000). */
   slowClientMs?: number;
   /** Keep the seqs of every emitted post (default true). */
@@ -219,24 +236,38 @@ interface Conn {
   split: { spec: Extract<StreamFaultSpec, { type: 'split' }>; remaining: number } | null;
   holdSlotMs: number;
   immediateScheduled: boolean;
+  /** Emulated time the next heartbeat is due (interval mode). */
+  nextKeepAliveAt: number;
+  /** Wall-clock timer for that heartbeat. */
+  keepAliveTimer?: unknown;
+  /** Seeded draws of heartbeat gaps. */
+  jitterState: number;
+  /** A late-heartbeat fault holds everything until the heartbeat at nextKeepAliveAt. */
+  lateHeartbeat: boolean;
+  /** The next record is preceded by a BOM. */
+  bomNext: boolean;
+  /** Posts at or after this seq are live (earlier ones: backfill or recovery replay, not lag). */
+  liveFrom: number;
+  /** Recovery (start_time/end_time): the connection ends once every post up to endMs went out. */
+  recoveryEndMs?: number;
+  /** Opened with start_time (a Recovery connection). */
+  recovery: boolean;
 }
 
 const WINDOW_SEC = 900;
-const DEFAULT_LIMITS = { filtered: 50, sample: 50, 'rules.get': 450, 'rules.post': 450, search: 450 };
 const STREAM_PARAMS = ['tweet.fields', 'expansions', 'media.fields', 'poll.fields', 'place.fields', 'user.fields', 'backfill_minutes'];
+/** The filtered stream also takes Recovery's start_time/end_time (X's spec); the 1% sample stream does not. */
+const FILTERED_STREAM_PARAMS = [...STREAM_PARAMS, 'start_time', 'end_time'];
+/** How far back Recovery reaches (X's "Recovery and redundancy" page: up to 24 hours). */
+const RECOVERY_WINDOW_MS = 24 * 3600_000;
+/** Concurrent Recovery connections per app on the filtered stream (same page: 2 recovery jobs). */
+const MAX_RECOVERY_CONNECTIONS = 2;
 const SEARCH_PARAMS = [
   'query', 'start_time', 'end_time', 'since_id', 'until_id', 'max_results', 'next_token', 'pagination_token',
-  'sort_order', 'tweet.fields', 'expansions', 'media.fields', 'poll.fields', 'place.fields', 'user.fields',
+  'sort_order', 'tweet.fields', 'post.fields', 'expansions', 'media.fields', 'poll.fields', 'place.fields', 'user.fields',
 ];
-const FIELD_LISTS: Record<string, string[]> = {
-  'tweet.fields': TWEET_FIELDS,
-  'user.fields': USER_FIELDS,
-  expansions: EXPANSIONS,
-  'media.fields': MEDIA_FIELDS,
-  'poll.fields': POLL_FIELDS,
-  'place.fields': PLACE_FIELDS,
-};
 const NEXT_TOKEN_PREFIX = 'b26v89c19zqg8o3f';
+const RELEVANCY_TOKEN_PREFIX = 'b26v89c19zqg8o3r';
 const SEVEN_DAYS = 7 * 86400_000;
 
 function sentNow(): string {
@@ -300,6 +331,24 @@ export class FaultController {
     return this.inject({ ...opts, type: 'malformed' });
   }
 
+  /**
+   * After the next heartbeat, nothing at all until the following one, which comes `ms` late
+   * (a gap of keepAliveMs + ms); then the posts held back.
+   */
+  lateHeartbeat(opts: Omit<Extract<StreamFaultSpec, { type: 'late-heartbeat' }>, 'type'>): number {
+    return this.inject({ ...opts, type: 'late-heartbeat' });
+  }
+
+  /** The next record is preceded by a UTF-8 BOM (EF BB BF). */
+  bom(opts: Omit<Extract<StreamFaultSpec, { type: 'bom' }>, 'type'> = {}): number {
+    return this.inject({ ...opts, type: 'bom' });
+  }
+
+  /** The next `count` stream connects get 200 text/html (a proxy's page), then the connection closes. */
+  htmlOk(opts: Omit<Extract<ConnectFaultSpec, { type: 'html-ok' }>, 'type'> = {}): number {
+    return this.inject({ ...opts, type: 'html-ok' });
+  }
+
   /** The next `count` matching requests (default: stream connects) get `status`. */
   reject(status: number, opts: Omit<Extract<ConnectFaultSpec, { type: 'status' }>, 'type' | 'status'> = {}): number {
     return this.inject({ ...opts, type: 'status', status });
@@ -308,6 +357,14 @@ export class FaultController {
   /** 429 Too Many Requests with x-rate-limit-reset `resetInSec` from now. */
   tooManyRequests(count = 1, resetInSec = 60, opts: { endpoint?: RequestSelector; token?: string } = {}): number {
     return this.reject(429, { ...opts, count, resetInSec });
+  }
+
+  /**
+   * 429 UsageCapExceeded (`type` .../usage-capped, `period`, `scope`) for the next `count`
+   * requests (default: any endpoint), with x-rate-limit-remaining > 0.
+   */
+  usageCapped(count = 1, opts: { endpoint?: RequestSelector; token?: string; period?: 'Daily' | 'Monthly'; scope?: 'Account' | 'Product' } = {}): number {
+    return this.inject({ ...opts, count, type: 'usage-capped' });
   }
 
   /** 429 with the TooManyConnections problem. */
@@ -359,14 +416,26 @@ export class XEmulator extends EventEmitter {
   readonly bearerTokens: string[];
   readonly apiKeys: ApiKey[];
   readonly faults: FaultController;
+  /** Emulated seconds per wall-clock second (option timeScale). */
+  readonly timeScale: number;
+  /** Epoch ms where emulated and wall time agree (option timeOrigin). */
+  readonly timeOrigin: number;
+  /** The emulator's clock: scaledClock(timeScale, timeOrigin). */
+  readonly clock: Clock;
   url = '';
   port = 0;
 
   /** @internal */ _faults: ArmedFault[] = [];
   /** @internal */ _fired: FiredFault[] = [];
 
-  private readonly opts: Required<Omit<XEmulatorOptions, 'port' | 'bearerTokens' | 'apiKeys' | 'rateLimits'>>;
-  private readonly limits: Record<string, number>;
+  private readonly opts: Required<
+    Omit<XEmulatorOptions, 'port' | 'bearerTokens' | 'apiKeys' | 'rateLimits' | 'maxRules' | 'maxRuleLength' | 'searchQueryLength' | keyof xspec.RestSpecOptions>
+  >;
+  /** Explicit rate limits (the rest come from the app's access level). */
+  private readonly limits: Partial<Record<string, number>>;
+  /** The REST side's options as given (access levels, limits, problemHost, numericRuleIds). */
+  private readonly rest: XEmulatorOptions;
+  private numericRuleIds: boolean;
   private readonly enforceLimits: boolean;
   private readonly server: http.Server;
   private readonly sockets = new Set<Socket>();
@@ -381,13 +450,14 @@ export class XEmulator extends EventEmitter {
   private readonly reqCounts: Record<string, number> = {};
   private readonly statusCounts: Record<string, number> = {};
   private readonly hanging = new Set<http.ServerResponse>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<unknown>();
   private readonly defaultSerializer: RecordSerializer;
   private ticker?: NodeJS.Timeout;
   private reqSeq = 0;
   private connSeq = 0;
   private faultSeq = 0;
   private ruleSeq = 0;
+  private lastRuleId = 0n;
   private connectAttempts = 0;
   private connects = 0;
   private totalEmitted = 0;
@@ -397,20 +467,24 @@ export class XEmulator extends EventEmitter {
 
   constructor(options: XEmulatorOptions = {}) {
     super();
-    const now = Date.now();
+    this.timeScale = options.timeScale ?? 1;
+    this.timeOrigin = options.timeOrigin ?? Date.now();
+    this.clock = scaledClock(this.timeScale, this.timeOrigin);
+    const now = this.now();
     this.seed = (options.seed ?? 1) >>> 0;
     this.opts = {
       seed: this.seed,
       postsPerSecond: options.postsPerSecond ?? 50,
       keepAliveMs: options.keepAliveMs ?? 20_000,
       keepAliveMode: options.keepAliveMode ?? 'interval',
-      compression: options.compression ?? false,
+      keepAliveJitterMs: Math.max(0, Math.min(options.keepAliveJitterMs ?? 0, options.keepAliveMs ?? 20_000)),
+      timeScale: this.timeScale,
+      timeOrigin: this.timeOrigin,
+      compression: options.compression ?? true,
       authors: options.authors ?? 1000,
       historyPosts: options.historyPosts ?? 1000,
       historySpanMs: options.historySpanMs ?? 6 * 86400_000,
       maxConnectionsPerToken: options.maxConnectionsPerToken ?? 1,
-      maxRules: options.maxRules ?? 1000,
-      maxRuleLength: options.maxRuleLength ?? 512,
       slowClientMs: options.slowClientMs ?? 60_000,
       record: options.record ?? true,
       tickMs: options.tickMs ?? 10,
@@ -420,7 +494,9 @@ export class XEmulator extends EventEmitter {
       searchScanLimit: options.searchScanLimit ?? 1_000_000,
     };
     this.enforceLimits = options.rateLimits !== false;
-    this.limits = { ...DEFAULT_LIMITS, ...(options.rateLimits || {}) };
+    this.limits = { ...(options.rateLimits || {}) };
+    this.rest = { ...options, tokenAccess: { ...options.tokenAccess } };
+    this.numericRuleIds = !!options.numericRuleIds;
     this.firehose = new Firehose({
       rate: this.opts.postsPerSecond,
       history: this.opts.historyPosts,
@@ -471,6 +547,11 @@ export class XEmulator extends EventEmitter {
     return this.firehose.rate;
   }
 
+  /** Emulated time, epoch ms: timeOrigin + (Date.now() − timeOrigin) × timeScale. */
+  now(): number {
+    return this.clock.now();
+  }
+
   /** @internal */
   async _listen(port: number): Promise<void> {
     await new Promise<void>((resolve, reject) => {
@@ -491,7 +572,7 @@ export class XEmulator extends EventEmitter {
     if (this.stopped) return;
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers) this.clock.clearTimeout(t);
     for (const c of [...this.conns]) {
       c.closeReason ??= 'stopped';
       c.socket.destroy();
@@ -503,7 +584,7 @@ export class XEmulator extends EventEmitter {
 
   /** Changes the firehose rate (posts/s; Infinity: as fast as clients read; 0: pause). */
   setRate(postsPerSecond: number): void {
-    this.firehose.setRate(postsPerSecond, Date.now());
+    this.firehose.setRate(postsPerSecond, this.now());
     for (const c of this.conns) this.pump(c);
   }
 
@@ -615,8 +696,13 @@ export class XEmulator extends EventEmitter {
    * Post `seq` (or id) as a stream record carries it (data + includes), for the given fields
    * (as query parameters: { 'tweet.fields': 'created_at,lang', expansions: 'author_id' }).
    */
-  postObject(seqOrId: number | string, params: Record<string, string> = {}): { data: Record<string, unknown>; includes?: Record<string, unknown> } {
-    return this.serializerFor(this.fieldsOf(params)).object(this.post(seqOrId));
+  postObject(
+    seqOrId: number | string,
+    params: Record<string, string> = {},
+  ): { data: Record<string, unknown>; includes?: Record<string, unknown>; errors?: Array<Record<string, unknown>> } {
+    const o = this.serializerFor(this.fieldsOf(params)).object(this.post(seqOrId));
+    if (o.errors) o.errors = JSON.parse(this.streamJsonText(JSON.stringify(o.errors))) as Array<Record<string, unknown>>;
+    return o;
   }
 
   /** The rules of an app (default: the first token's). */
@@ -629,7 +715,7 @@ export class XEmulator extends EventEmitter {
     const app = this.appOrThrow(token);
     const out: StoredRule[] = [];
     for (const r of rules) {
-      const match = compileQuery(r.value, this.opts.maxRuleLength);
+      const match = compileQuery(r.value, this.ruleLimits(token).maxRuleLength);
       const entry = this.makeRule(r.value, r.tag, match);
       app.rules.push(entry);
       out.push({ id: entry.id, value: entry.value, ...(entry.tag === undefined ? {} : { tag: entry.tag }) });
@@ -645,6 +731,40 @@ export class XEmulator extends EventEmitter {
     const app = this.apps.get(token);
     if (!app) throw new Error('unknown bearer token');
     return app;
+  }
+
+  // REST-side limits of an app's access level (spec-params.ts), explicit options first.
+
+  /** The access level of the app behind `token` (option `access`, per token `tokenAccess`). */
+  accessLevel(token: string | undefined): xspec.AccessLevel {
+    return xspec.accessOf(this.rest, token);
+  }
+
+  private ruleLimits(token: string | undefined): { maxRules: number; maxRuleLength: number; searchQueryLength: number } {
+    const level = xspec.ACCESS[this.accessLevel(token)];
+    return {
+      maxRules: this.rest.maxRules ?? level.maxRules,
+      maxRuleLength: this.rest.maxRuleLength ?? level.maxRuleLength,
+      searchQueryLength: this.rest.searchQueryLength ?? this.rest.maxRuleLength ?? level.searchQueryLength,
+    };
+  }
+
+  private limitFor(token: string | undefined, endpoint: EndpointName): number {
+    return this.limits[endpoint] ?? xspec.ACCESS[this.accessLevel(token)].rates[endpoint as xspec.RateLimited] ?? 450;
+  }
+
+  /**
+   * Rule ids as bare JSON numbers (true) or strings (false, X's spec) from now on, in rules
+   * responses and in matching_rules of stream records.
+   */
+  setNumericRuleIds(on: boolean): void {
+    this.numericRuleIds = on;
+    for (const app of this.apps.values()) for (const r of app.rules) r.json = this.matchingRuleJson(r.id, r.tag);
+  }
+
+  private matchingRuleJson(id: string, tag: string | undefined): string {
+    const idJson = this.numericRuleIds ? id : `"${id}"`;
+    return tag === undefined ? `{"id":${idJson}}` : `{"id":${idJson},"tag":${JSON.stringify(tag)}}`;
   }
 
   /** Polls `fn` every 5 ms until it returns something other than undefined/false. */
@@ -672,7 +792,7 @@ export class XEmulator extends EventEmitter {
     if (Array.isArray(spec)) return spec.map((s) => this._inject(s) as number);
     const problem = checkFaultSpec(spec);
     if (problem) throw new TypeError(`x-emulator: bad fault: ${problem}`);
-    const now = Date.now();
+    const now = this.now();
     const f: ArmedFault = { id: ++this.faultSeq, spec: { ...spec }, armedAt: now, dueAt: now + (spec.afterMs ?? 0), counted: 0, fired: 0, done: false };
     this._faults.push(f);
     if (isStreamFault(spec)) {
@@ -682,11 +802,13 @@ export class XEmulator extends EventEmitter {
     return f.id;
   }
 
-  private later(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
+  /** Runs fn after `ms` of emulated time (or of wall time with `real`). */
+  private later(ms: number, fn: () => void, real = false): void {
+    const run = (): void => {
       this.timers.delete(t);
       fn();
-    }, ms);
+    };
+    const t = real ? this.clock.setTimeout(run, ms * this.timeScale) : this.clock.setTimeout(run, ms);
     this.timers.add(t);
   }
 
@@ -716,16 +838,18 @@ export class XEmulator extends EventEmitter {
     }
   }
 
-  private dueStreamFault(c: Conn, now: number): ArmedFault | undefined {
+  /** A stream fault due on c: late-heartbeat ones only right after a heartbeat (`atHeartbeat`), the others only between writes. */
+  private dueStreamFault(c: Conn, now: number, atHeartbeat = false): ArmedFault | undefined {
     for (const f of this._faults) {
       if (f.done || !isStreamFault(f.spec) || !this.streamFaultApplies(f, c)) continue;
+      if ((f.spec.type === 'late-heartbeat') !== atHeartbeat) continue;
       if (now >= f.dueAt && f.counted >= (f.spec.afterPosts ?? 0)) return f;
     }
     return undefined;
   }
 
   private markFired(f: ArmedFault, rec: Omit<FiredFault, 'faultId' | 'type' | 'at'>): void {
-    const now = Date.now();
+    const now = this.now();
     f.fired++;
     f.counted = 0;
     const times = isStreamFault(f.spec) ? (f.spec.times ?? 1) : ((f.spec as ConnectFaultSpec).count ?? 1);
@@ -738,7 +862,7 @@ export class XEmulator extends EventEmitter {
 
   private fireStreamFault(f: ArmedFault, c: Conn): void {
     const spec = f.spec as StreamFaultSpec;
-    const now = Date.now();
+    const now = this.now();
     this.markFired(f, { connectionId: c.id });
     switch (spec.type) {
       case 'drop': {
@@ -766,10 +890,22 @@ export class XEmulator extends EventEmitter {
         c.split = { spec, remaining: spec.records ?? 1 };
         return;
       case 'operational-disconnect':
+        // X writes the problem, then ends the response (a clean end of the chunked body).
         c.ending = true;
         c.closeReason = 'operational-disconnect';
-        this.rawWrite(c, JSON.stringify(problems.operationalDisconnect()) + '\r\n');
+        this.rawWrite(c, this.streamJson(streamProblems.disconnectProblem(spec.disconnectType)) + '\r\n');
         c.out.end();
+        return;
+      case 'bom':
+        c.bomNext = true;
+        return;
+      case 'late-heartbeat':
+        // Fired right after a heartbeat (see keepAlive): silence until the late one.
+        c.lateHeartbeat = true;
+        c.nextKeepAliveAt = c.lastKeepAliveAt + this.opts.keepAliveMs + spec.ms;
+        c.stalledUntil = c.nextKeepAliveAt;
+        c.skipBacklog = false;
+        this.scheduleKeepAlive(c);
         return;
       case 'malformed':
         this.rawWrite(c, (spec.line ?? '{"data":{"id":"1","text":"this record was cut sh') + '\r\n');
@@ -787,17 +923,17 @@ export class XEmulator extends EventEmitter {
     };
     if (c.inflight === 0) return once();
     c.onIdle = once;
-    this.later(1000, once);
+    this.later(1000, once, true);
   }
 
   /** Connect-time fault for this request, if one is armed. */
   private connectFault(endpoint: EndpointName, token: string | undefined): ArmedFault | undefined {
-    const now = Date.now();
+    const now = this.now();
     for (const f of this._faults) {
       if (f.done || isStreamFault(f.spec) || now < f.dueAt) continue;
       const s = f.spec as ConnectFaultSpec;
       if (s.token !== undefined && s.token !== token) continue;
-      const sel = s.endpoint ?? 'stream';
+      const sel = s.endpoint ?? (s.type === 'usage-capped' ? 'any' : 'stream');
       const hit =
         sel === 'any' ||
         sel === endpoint ||
@@ -812,35 +948,77 @@ export class XEmulator extends EventEmitter {
   // Streaming
 
   private tick(): void {
-    const now = Date.now();
+    const now = this.now();
     this.firehose.advance(now);
     const unlimited = this.firehose.unlimited;
     const maxLag = (this.firehose.rate * this.opts.slowClientMs) / 1000;
     for (const c of this.conns) {
       if (c.closed || c.ending) continue;
-      if (!unlimited && this.firehose.rate > 0 && c.stalledUntil <= now && this.firehose.head - c.cursor > Math.max(maxLag, this.opts.maxBatchPosts)) {
+      // Lag counts live posts only: a backfill or recovery replay is not the client's fault.
+      const lag = this.firehose.head - Math.max(c.cursor, c.liveFrom);
+      if (!unlimited && this.firehose.rate > 0 && c.stalledUntil <= now && lag > Math.max(maxLag, this.opts.maxBatchPosts)) {
         this.slowClient(c);
         continue;
       }
       // Posts first: after a long event-loop pause an 'idle' keep-alive is only due if there
       // was nothing to send.
       this.pump(c);
-      const sinceLast = now - (this.opts.keepAliveMode === 'idle' ? c.lastWriteAt : c.lastKeepAliveAt);
-      if (!c.closed && !c.ending && !c.busy && c.stalledUntil <= now && sinceLast >= this.opts.keepAliveMs) {
-        c.lastKeepAliveAt = now;
-        c.keepAlives++;
-        this.totalKeepAlives++;
-        this.rawWrite(c, '\r\n');
-      }
+      this.maybeKeepAlive(c, now);
     }
+  }
+
+  /** The next heartbeat gap: keepAliveMs, or seeded in [keepAliveMs − jitter, keepAliveMs]. */
+  private keepAliveGap(c: Conn): number {
+    const jitter = this.opts.keepAliveJitterMs;
+    if (jitter <= 0) return this.opts.keepAliveMs;
+    let x = c.jitterState;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    c.jitterState = x >>> 0 || 1;
+    return this.opts.keepAliveMs - Math.floor((c.jitterState / 4294967296) * (jitter + 1));
+  }
+
+  /** Writes the heartbeat if it is due ('interval': at nextKeepAliveAt; 'idle': a gap after the last write). */
+  private maybeKeepAlive(c: Conn, now: number): void {
+    if (c.closed || c.ending || c.busy || c.stalledUntil > now) return;
+    const due = this.opts.keepAliveMode === 'idle' ? c.lastWriteAt + (c.nextKeepAliveAt - c.lastKeepAliveAt) : c.nextKeepAliveAt;
+    if (now >= due) this.keepAlive(c, now);
+  }
+
+  private keepAlive(c: Conn, now: number): void {
+    c.lastKeepAliveAt = now;
+    c.keepAlives++;
+    this.totalKeepAlives++;
+    this.rawWrite(c, '\r\n');
+    c.nextKeepAliveAt = now + this.keepAliveGap(c);
+    const late = this.dueStreamFault(c, now, true);
+    if (late) this.fireStreamFault(late, c);
+    else this.scheduleKeepAlive(c);
+  }
+
+  /** A timer for the next 'interval' heartbeat, so it is not late by up to a tick (× timeScale). */
+  private scheduleKeepAlive(c: Conn): void {
+    if (c.keepAliveTimer !== undefined) this.clock.clearTimeout(c.keepAliveTimer);
+    c.keepAliveTimer = undefined;
+    if (this.opts.keepAliveMode !== 'interval' || c.closed) return;
+    const fire = (): void => {
+      c.keepAliveTimer = undefined;
+      if (c.closed) return;
+      const now = this.now();
+      if (now < c.nextKeepAliveAt) return this.scheduleKeepAlive(c);
+      this.pump(c);
+      this.maybeKeepAlive(c, now);
+    };
+    c.keepAliveTimer = this.clock.setTimeout(fire, Math.max(1 / this.timeScale, c.nextKeepAliveAt - this.now()));
   }
 
   private slowClient(c: Conn): void {
     c.ending = true;
     c.closeReason = 'slow-client';
-    this.rawWrite(c, JSON.stringify(problems.slowClientDisconnect(this.firehose.head - c.cursor)) + '\r\n');
+    this.rawWrite(c, this.streamJson(problems.slowClientDisconnect(this.firehose.head - c.cursor)) + '\r\n');
     c.out.end();
-    this.later(1000, () => c.socket.destroy());
+    this.later(1000, () => c.socket.destroy(), true);
   }
 
   /** Writes bytes that carry no post (keep-alives, errors, malformed lines, split pieces). */
@@ -849,7 +1027,7 @@ export class XEmulator extends EventEmitter {
       cb?.(new Error('stream closed'));
       return;
     }
-    c.lastWriteAt = Date.now();
+    c.lastWriteAt = this.now();
     // Encode once (the socket would otherwise encode the string, and counting its bytes first
     // would walk it a second time).
     if (typeof data === 'string' && data.length > 64) data = Buffer.from(data, 'utf8');
@@ -894,16 +1072,33 @@ export class XEmulator extends EventEmitter {
       if (!mr && !force) return '';
       mr = `,"matching_rules":[${mr}]`;
     }
-    return `{"data":${c.serializer.data(p)}${c.serializer.includes(p)}${mr}}\r\n`;
+    let errors = c.serializer.errors(p);
+    if (errors) errors = this.streamJsonText(errors);
+    return `{"data":${c.serializer.data(p)}${c.serializer.includes(p)}${errors}${mr}}\r\n`;
+  }
+
+  /** JSON of an in-stream problem, on the problem host the options ask for. */
+  private streamJson(body: unknown): string {
+    return this.streamJsonText(JSON.stringify(body));
+  }
+
+  private streamJsonText(json: string): string {
+    return xspec.withProblemHost(json, this.rest.problemHost ?? 'api.twitter.com');
   }
 
   private pump(c: Conn): void {
     if (c.closed || c.busy || c.ending || c.needDrain) return;
-    let now = Date.now();
+    let now = this.now();
     if (c.stalledUntil > now) return;
     if (c.stalledUntil) {
       c.stalledUntil = 0;
       if (c.skipBacklog) c.cursor = Math.max(c.cursor, this.firehose.head);
+      if (c.lateHeartbeat) {
+        // The late heartbeat first, then the posts held back.
+        c.lateHeartbeat = false;
+        this.keepAlive(c, now);
+        if (c.stalledUntil > now) return;
+      }
     }
     const unlimited = this.firehose.unlimited;
     const tl = this.firehose.timeline;
@@ -916,7 +1111,16 @@ export class XEmulator extends EventEmitter {
         continue;
       }
       if (unlimited) this.firehose.demand(c.cursor + this.opts.maxBatchPosts, now);
-      const head = this.firehose.head;
+      let head = this.firehose.head;
+      if (c.recoveryEndMs !== undefined) {
+        // Recovery with end_time: posts created up to end_time, then the connection ends.
+        head = Math.min(head, tl.seqAtOrAfterMs(c.recoveryEndMs + 1));
+        if (c.cursor >= head && now > c.recoveryEndMs) {
+          this.firehose.advance(now);
+          if (c.cursor >= tl.seqAtOrAfterMs(c.recoveryEndMs + 1)) return this.endRecovery(c);
+          continue;
+        }
+      }
       if (c.cursor >= head) return;
       const end = Math.min(head, c.cursor + this.opts.maxBatchPosts);
       const limit = this.postsUntilFault(c);
@@ -932,6 +1136,10 @@ export class XEmulator extends EventEmitter {
           while (seq >= entryEnd) entryEnd = tl.entryEndSeq(++entry);
           const rec = this.recordFor(c, seq, false, entry);
           if (!rec) continue;
+          if (c.bomNext) {
+            c.bomNext = false;
+            text += '\uFEFF';
+          }
           text += rec;
           seqs.push(seq);
         }
@@ -945,8 +1153,15 @@ export class XEmulator extends EventEmitter {
         if (!c.needDrain) this.schedulePump(c);
         return;
       }
-      now = Date.now();
+      now = this.now();
     }
+  }
+
+  /** Recovery reached end_time: every post up to it went out; the response ends cleanly. */
+  private endRecovery(c: Conn): void {
+    c.ending = true;
+    c.closeReason = 'recovery-complete';
+    c.out.end();
   }
 
   private schedulePump(c: Conn): void {
@@ -972,6 +1187,10 @@ export class XEmulator extends EventEmitter {
     }
     c.cursor = seq + 1;
     if (--split.remaining <= 0) c.split = null;
+    if (c.bomNext) {
+      c.bomNext = false;
+      this.rawWrite(c, '\uFEFF');
+    }
     const spec = split.spec;
     const buf = Buffer.from(rec, 'utf8');
     const cuts = splitOffsets(buf, spec, this.seed, seq);
@@ -1008,8 +1227,9 @@ export class XEmulator extends EventEmitter {
   private onConnClosed(c: Conn): void {
     if (c.closed) return;
     c.closed = true;
-    c.closedAt = Date.now();
+    c.closedAt = this.now();
     c.closeReason ??= 'client';
+    if (c.keepAliveTimer !== undefined) this.clock.clearTimeout(c.keepAliveTimer);
     this.conns.delete(c);
     c.app.active[c.kind].delete(c);
     if (c.gzip) c.out.destroy();
@@ -1033,7 +1253,7 @@ export class XEmulator extends EventEmitter {
     else if (path === '/oauth2/token' && method === 'POST') endpoint = 'token';
     else if (path.startsWith('/__control')) endpoint = 'control';
 
-    const entry: RequestLogEntry = { seq: ++this.reqSeq, at: Date.now(), method, path, endpoint, status: 0 };
+    const entry: RequestLogEntry = { seq: ++this.reqSeq, at: this.now(), method, path, endpoint, status: 0 };
     if (endpoint !== 'control') {
       this.reqLog.push(entry);
       if (this.reqLog.length > this.opts.requestLogSize) this.reqLog.splice(0, this.reqLog.length - this.opts.requestLogSize);
@@ -1069,6 +1289,11 @@ export class XEmulator extends EventEmitter {
     const app = bearer ? this.apps.get(bearer) : undefined;
     if (endpoint === 'filtered' || endpoint === 'sample') this.connectAttempts++;
     if (!app) return this.send(res, entry, 401, problems.unauthorized(), {}, true);
+    if ((endpoint === 'rules.get' || endpoint === 'rules.post') && !xspec.ACCESS[this.accessLevel(app.token)].filteredStream) {
+      // Legacy Basic (and Free) have no filtered stream (about-x-api access table): its rules
+      // endpoints answer 403 client-forbidden, as for an app without the access level.
+      return this.send(res, entry, 403, problems.clientNotEnrolled(), {}, true);
+    }
     const rl = this.consumeRate(app, endpoint);
     if (rl.limited) return this.send(res, entry, 429, problems.genericProblem(429), rl.headers, true);
 
@@ -1086,7 +1311,8 @@ export class XEmulator extends EventEmitter {
   }
 
   private send(res: http.ServerResponse, entry: RequestLogEntry, status: number, body: unknown, headers: Record<string, string> = {}, problem = false): void {
-    const json = body === undefined ? '' : JSON.stringify(body);
+    let json = body === undefined ? '' : xspec.withProblemHost(JSON.stringify(body), this.rest.problemHost ?? 'api.twitter.com');
+    if (this.numericRuleIds && (entry.endpoint === 'rules.get' || entry.endpoint === 'rules.post')) json = xspec.bareRuleIds(json);
     entry.status = status;
     this.statusCounts[status] = (this.statusCounts[status] ?? 0) + 1;
     res.writeHead(status, {
@@ -1100,8 +1326,8 @@ export class XEmulator extends EventEmitter {
   }
 
   private consumeRate(app: App, endpoint: EndpointName): { limited: boolean; headers: Record<string, string> } {
-    const limit = this.limits[endpoint] ?? 450;
-    const nowSec = Math.floor(Date.now() / 1000);
+    const limit = this.limitFor(app.token, endpoint);
+    const nowSec = Math.floor(this.now() / 1000);
     let w = app.windows.get(endpoint);
     if (!w || nowSec >= w.resetAt) {
       w = { resetAt: nowSec + WINDOW_SEC, remaining: limit };
@@ -1123,18 +1349,28 @@ export class XEmulator extends EventEmitter {
     const spec = f.spec as ConnectFaultSpec;
     this.markFired(f, { requestSeq: entry.seq, detail: `${entry.method} ${entry.path}` });
     req.resume();
+    if (spec.type === 'usage-capped') return this.answerUsageCapped(spec, entry, res);
     if (spec.type === 'hang') {
       this.hanging.add(res);
       res.on('close', () => this.hanging.delete(res));
       if (spec.ms !== undefined) this.later(spec.ms, () => res.socket?.destroy());
       return;
     }
+    if (spec.type === 'html-ok') {
+      // A proxy or captive portal answering in X's place: 200, HTML, then the connection closes.
+      return this.sendRaw(res, entry, 200, spec.body ?? streamProblems.proxyHtml(200), 'text/html; charset=utf-8', { connection: 'close' });
+    }
     const status = spec.status;
     const headers: Record<string, string> = { ...(spec.headers ?? {}) };
+    if (spec.html || typeof spec.body === 'string') {
+      const text = typeof spec.body === 'string' ? spec.body : streamProblems.proxyHtml(status);
+      if (status === 429) headers['x-rate-limit-reset'] ??= String(Math.floor(this.now() / 1000) + (spec.resetInSec ?? 60));
+      return this.sendRaw(res, entry, status, text, spec.contentType ?? (spec.html ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8'), headers);
+    }
     let body = spec.body;
     if (status === 429) {
-      const reset = Math.floor(Date.now() / 1000) + (spec.resetInSec ?? 60);
-      headers['x-rate-limit-limit'] ??= String(this.limits[entry.endpoint] ?? 50);
+      const reset = Math.floor(this.now() / 1000) + (spec.resetInSec ?? 60);
+      headers['x-rate-limit-limit'] ??= String(this.limitFor(entry.token, entry.endpoint));
       headers['x-rate-limit-remaining'] ??= '0';
       headers['x-rate-limit-reset'] ??= String(reset);
       body ??= spec.tooManyConnections ? problems.tooManyConnections() : problems.genericProblem(429);
@@ -1143,14 +1379,56 @@ export class XEmulator extends EventEmitter {
     this.send(res, entry, status, body, headers, true);
   }
 
+  /**
+   * 429 UsageCapExceeded: the cap, not the 15-minute window, so the rate-limit headers show the
+   * window as it is (remaining > 0; the request is not counted against it).
+   */
+  private answerUsageCapped(f: Extract<ConnectFaultSpec, { type: 'usage-capped' }>, entry: RequestLogEntry, res: http.ServerResponse): void {
+    const app = entry.token ? this.apps.get(entry.token) : undefined;
+    const headers: Record<string, string> = {};
+    if (app && entry.endpoint !== 'token' && entry.endpoint !== 'unknown' && entry.endpoint !== 'control') {
+      const limit = this.limitFor(app.token, entry.endpoint);
+      const nowSec = Math.floor(this.now() / 1000);
+      const w = app.windows.get(entry.endpoint);
+      const live = w && nowSec < w.resetAt;
+      headers['x-rate-limit-limit'] = String(limit);
+      headers['x-rate-limit-remaining'] = String(live ? Math.max(1, w.remaining) : limit);
+      headers['x-rate-limit-reset'] = String(live ? w.resetAt : nowSec + WINDOW_SEC);
+    }
+    const level = this.accessLevel(entry.token);
+    const extra = { account_id: 1000000000 + (this.seed % 1000), product_name: level === 'basic' || level === 'pro' ? `standard-${level}` : level };
+    this.send(res, entry, 429, problems.usageCapped(f.period, f.scope, extra), headers, true);
+  }
+
   private fieldsOf(params: Record<string, string> | URLSearchParams): FieldSelection {
     const get = (k: string): string | undefined => (params instanceof URLSearchParams ? (params.get(k) ?? undefined) : params[k]);
     const set = (k: string): Set<string> => new Set((get(k) ?? '').split(',').map((s) => s.trim()).filter(Boolean));
-    return { tweetFields: set('tweet.fields'), userFields: set('user.fields'), expansions: set('expansions') };
+    // Recent search's Post vocabulary (post.fields) selects the same fields under its names.
+    const tweetFields = set('tweet.fields');
+    for (const f of set('post.fields')) tweetFields.add(f);
+    return {
+      tweetFields,
+      userFields: set('user.fields'),
+      expansions: set('expansions'),
+      mediaFields: set('media.fields'),
+      pollFields: set('poll.fields'),
+      placeFields: set('place.fields'),
+    };
+  }
+
+  /** An answer that is not JSON (a proxy's HTML page, a plain-text body). */
+  private sendRaw(res: http.ServerResponse, entry: RequestLogEntry, status: number, text: string, contentType: string, headers: Record<string, string> = {}): void {
+    entry.status = status;
+    this.statusCounts[status] = (this.statusCounts[status] ?? 0) + 1;
+    res.writeHead(status, { 'content-type': contentType, 'content-length': String(Buffer.byteLength(text)), ...headers });
+    res.end(text);
+    this.emit('request', { ...entry });
   }
 
   private serializerFor(fields: FieldSelection): RecordSerializer {
-    const key = [[...fields.tweetFields].sort().join(','), [...fields.userFields].sort().join(','), [...fields.expansions].sort().join(',')].join('|');
+    const key = [fields.tweetFields, fields.userFields, fields.expansions, fields.mediaFields, fields.pollFields, fields.placeFields]
+      .map((f) => [...(f ?? [])].sort().join(','))
+      .join('|');
     let s = this.serializers.get(key);
     if (!s) {
       s = new RecordSerializer(this.gen, fields);
@@ -1159,28 +1437,33 @@ export class XEmulator extends EventEmitter {
     return s;
   }
 
-  /** X's checks of query parameters: unknown names and field values are a 400. */
+  /**
+   * X's checks of query parameters (spec-params.ts): unknown names, field values not in the
+   * endpoint's lists or repeated, and on the REST endpoints the typed ones (booleans, ranges,
+   * patterns, mutually exclusive pairs): a 400 invalid-request listing every problem.
+   */
   private checkParams(url: URL, allowed: string[]): problems.Problem | undefined {
-    const errors: Array<{ message: string; parameters: Record<string, string[]> }> = [];
-    for (const [name, value] of url.searchParams) {
-      if (!allowed.includes(name)) {
-        errors.push({ parameters: { [name]: [value] }, message: `The query parameter [${name}] is not one of [${allowed.join(',')}]` });
-        continue;
-      }
-      const list = FIELD_LISTS[name];
-      if (list) {
-        for (const v of value.split(',')) {
-          if (!list.includes(v)) {
-            errors.push({ parameters: { [name]: [value] }, message: `The \`${name}\` query parameter value [${v}] is not one of [${list.join(',')}]` });
-          }
-        }
-      }
-    }
-    return errors.length ? problems.invalidRequest(errors) : undefined;
+    const path = url.pathname.replace(/\/+$/, '');
+    const params = url.searchParams;
+    const rest: 'rules.get' | 'rules.post' | 'search' | undefined =
+      path === '/2/tweets/search/recent' ? 'search' : path.endsWith('/stream/rules') ? (allowed.includes('dry_run') ? 'rules.post' : 'rules.get') : undefined;
+    const errors = xspec.checkNamesAndLists(params, allowed, xspec.fieldLists(rest === 'search' ? 'search' : 'stream', params));
+    if (rest) errors.push(...xspec.checkTyped(rest, params));
+    return xspec.invalid(errors);
   }
 
   private openStream(kind: StreamKind, app: App, req: http.IncomingMessage, res: http.ServerResponse, url: URL, entry: RequestLogEntry, rlHeaders: Record<string, string>): void {
-    const bad = this.checkParams(url, STREAM_PARAMS);
+    // Access levels (X's docs: the sample streams, backfill_minutes and Recovery are Enterprise
+    // only; legacy Basic has no filtered stream). X answers an app without the access an
+    // endpoint or feature needs with 403 client-forbidden, reason client-not-enrolled
+    // (ClientForbiddenProblem in its OpenAPI spec; docs' response-codes page: "App not enrolled
+    // or lacks required access").
+    const level = this.accessLevel(app.token);
+    const enterprise = level === 'enterprise';
+    if ((kind === 'sample' && !enterprise) || (kind === 'filtered' && !xspec.ACCESS[level].filteredStream)) {
+      return this.send(res, entry, 403, problems.clientNotEnrolled(), rlHeaders, true);
+    }
+    const bad = this.checkParams(url, kind === 'filtered' ? FILTERED_STREAM_PARAMS : STREAM_PARAMS);
     if (bad) return this.send(res, entry, 400, bad, rlHeaders, true);
     let backfill = 0;
     const bf = url.searchParams.get('backfill_minutes');
@@ -1197,8 +1480,15 @@ export class XEmulator extends EventEmitter {
         );
       }
     }
-    const now = Date.now();
-    if (app.active[kind].size >= this.opts.maxConnectionsPerToken || app.heldUntil[kind] > now) {
+    const now = this.now();
+    const recovery = this.recoveryWindow(url.searchParams, now);
+    if ('problem' in recovery) return this.send(res, entry, 400, recovery.problem, rlHeaders, true);
+    if (!enterprise && (backfill > 0 || recovery.startMs !== undefined)) {
+      return this.send(res, entry, 403, problems.clientNotEnrolled(), rlHeaders, true);
+    }
+    const isRecovery = recovery.startMs !== undefined;
+    const open = [...app.active[kind]].filter((x) => x.recovery === isRecovery).length;
+    if (open >= (isRecovery ? MAX_RECOVERY_CONNECTIONS : this.opts.maxConnectionsPerToken) || (!isRecovery && app.heldUntil[kind] > now)) {
       return this.send(res, entry, 429, problems.tooManyConnections(), rlHeaders, true);
     }
     if (kind === 'filtered' && app.rules.length === 0) return this.send(res, entry, 409, problems.noRules(), rlHeaders, true);
@@ -1207,13 +1497,13 @@ export class XEmulator extends EventEmitter {
     for (const [k, v] of url.searchParams) params[k] = v;
     this.firehose.advance(now);
     const head = this.firehose.head;
+    const tl = this.firehose.timeline;
     let cursor = head;
-    if (backfill > 0) {
-      const tl = this.firehose.timeline;
-      cursor = Math.max(tl.seqAtOrAfterMs(now - backfill * 60_000), head - this.opts.maxBackfillPosts, 0);
-    }
+    if (backfill > 0) cursor = Math.max(tl.seqAtOrAfterMs(now - backfill * 60_000), head - this.opts.maxBackfillPosts, 0);
+    // With both, the replay starts at the earlier of the two (X's spec does not make them exclusive).
+    if (isRecovery) cursor = Math.min(cursor, tl.seqAtOrAfterMs(recovery.startMs!));
     const gzip = this.opts.compression && /\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''));
-    const out: Writable = gzip ? zlib.createGzip({ flush: zlib.constants.Z_SYNC_FLUSH }) : res;
+    const out: Writable = gzip ? flushedGzip(res) : res;
     const c: Conn = {
       id: ++this.connSeq,
       kind,
@@ -1244,7 +1534,15 @@ export class XEmulator extends EventEmitter {
       split: null,
       holdSlotMs: 0,
       immediateScheduled: false,
+      nextKeepAliveAt: now,
+      jitterState: ((this.seed * 0x9e3779b1) ^ Math.imul(this.connSeq + 1, 0x85ebca6b)) >>> 0 || 1,
+      lateHeartbeat: false,
+      bomNext: false,
+      liveFrom: head,
+      recoveryEndMs: recovery.endMs,
+      recovery: isRecovery,
     };
+    c.nextKeepAliveAt = now + this.keepAliveGap(c);
     entry.connectionId = c.id;
     entry.status = 200;
     this.statusCounts[200] = (this.statusCounts[200] ?? 0) + 1;
@@ -1260,10 +1558,7 @@ export class XEmulator extends EventEmitter {
       ...rlHeaders,
     });
     res.flushHeaders();
-    if (gzip) {
-      out.pipe(res);
-      out.on('error', () => undefined);
-    }
+    if (gzip) out.on('error', () => undefined);
     out.on('drain', () => {
       c.needDrain = false;
       // Not synchronously: a fast reader on another core makes every write complete at once,
@@ -1275,27 +1570,78 @@ export class XEmulator extends EventEmitter {
     req.socket.on('error', () => undefined);
     this.emit('request', { ...entry });
     this.emit('connect', this.connInfo(c));
+    this.scheduleKeepAlive(c);
     this.pump(c);
+  }
+
+  /**
+   * Recovery's start_time/end_time (filtered stream, RFC 3339 as X's spec types them): start
+   * within the last 24 hours and not in the future, end after start. end_time alone is refused
+   * (X's docs always give both; emulator's choice). Without end_time the replay goes on live.
+   */
+  private recoveryWindow(p: URLSearchParams, now: number): { startMs?: number; endMs?: number } | { problem: problems.Problem } {
+    const bad = (name: string, message: string): { problem: problems.Problem } => ({
+      problem: problems.invalidRequest([{ parameters: { [name]: [p.get(name) ?? ''] }, message }]),
+    });
+    const parse = (name: string): number | undefined | null => {
+      const v = p.get(name);
+      if (v === null) return undefined;
+      const t = Date.parse(v);
+      return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(v) && !Number.isNaN(t) ? t : null;
+    };
+    const startMs = parse('start_time');
+    const endMs = parse('end_time');
+    for (const [name, v] of [['start_time', startMs], ['end_time', endMs]] as const) {
+      if (v === null) return bad(name, `The \`${name}\` query parameter value [${p.get(name)}] is not a valid RFC 3339 date-time (YYYY-MM-DDTHH:mm:ssZ)`);
+    }
+    if (startMs === undefined) {
+      if (endMs !== undefined) return bad('end_time', "Invalid 'end_time'. 'end_time' needs a 'start_time'");
+      return {};
+    }
+    if (startMs! < now - RECOVERY_WINDOW_MS) {
+      return bad('start_time', `Invalid 'start_time':'${p.get('start_time')}'. 'start_time' must be on or after ${new Date(now - RECOVERY_WINDOW_MS).toISOString()}`);
+    }
+    if (startMs! > now) return bad('start_time', `Invalid 'start_time':'${p.get('start_time')}'. 'start_time' must be before ${new Date(now).toISOString()}`);
+    if (endMs !== undefined && endMs! <= startMs!) return bad('end_time', "Invalid 'end_time'. 'end_time' must be later than 'start_time'");
+    return { startMs: startMs!, endMs: endMs ?? undefined };
   }
 
   private rulesGet(app: App, res: http.ServerResponse, url: URL, entry: RequestLogEntry, rl: Record<string, string>): void {
     const bad = this.checkParams(url, ['ids', 'max_results', 'pagination_token']);
     if (bad) return this.send(res, entry, 400, bad, rl, true);
-    const ids = url.searchParams.get('ids');
+    const p = url.searchParams;
+    const ids = p.get('ids');
     const wanted = ids ? new Set(ids.split(',').map((s) => s.trim())) : undefined;
-    const rules = app.rules
-      .filter((r) => !wanted || wanted.has(r.id))
-      .map(({ id, value, tag }) => (tag === undefined ? { id, value } : { id, value, tag }));
+    const matching = app.rules.filter((r) => !wanted || wanted.has(r.id));
+    // Pages of max_results (spec: 1-1000, default 1000) in creation order; a page's
+    // meta.next_token names the first rule of the next one (16 base32hex characters).
+    const pageSize = p.has('max_results') ? Number(p.get('max_results')) : 1000;
+    let from = 0;
+    const token = p.get('pagination_token');
+    if (token !== null) {
+      const start = xspec.rulesPageStart(token);
+      if (start === undefined) {
+        return this.send(res, entry, 400, problems.invalidRequest([{ parameters: { pagination_token: [token] }, message: `The pagination token [${token}] is invalid` }]), rl, true);
+      }
+      // The rule it names, or (if that one was deleted since) the first one created after it.
+      from = matching.findIndex((r) => BigInt(r.id) >= start);
+      if (from < 0) from = matching.length;
+    }
+    const page = matching.slice(from, from + pageSize).map(({ id, value, tag }) => (tag === undefined ? { id, value } : { id, value, tag }));
     const body: Record<string, unknown> = {};
-    if (rules.length) body.data = rules;
-    body.meta = { sent: sentNow(), result_count: rules.length };
+    if (page.length) body.data = page;
+    const meta: Record<string, unknown> = { sent: sentNow(), result_count: page.length };
+    if (from + pageSize < matching.length) meta.next_token = xspec.rulesPageToken(matching[from + pageSize].id);
+    body.meta = meta;
     this.send(res, entry, 200, body, rl);
   }
 
   private makeRule(value: string, tag: string | undefined, match: Matcher): RuleEntry {
-    const id = (snowflakeAt(Date.now()) + BigInt(++this.ruleSeq % 4096)).toString();
-    const json = tag === undefined ? `{"id":"${id}"}` : `{"id":"${id}","tag":${JSON.stringify(tag)}}`;
-    return { id, value, tag, match, json };
+    // Snowflake-like, strictly increasing (rules pages are cut by id), 19 digits today.
+    const next = snowflakeAt(Date.now()) + BigInt(++this.ruleSeq % 4096);
+    this.lastRuleId = next > this.lastRuleId ? next : this.lastRuleId + 1n;
+    const id = this.lastRuleId.toString();
+    return { id, value, tag, match, json: this.matchingRuleJson(id, tag) };
   }
 
   private async rulesPost(app: App, req: http.IncomingMessage, res: http.ServerResponse, url: URL, entry: RequestLogEntry, rl: Record<string, string>): Promise<void> {
@@ -1363,6 +1709,7 @@ export class XEmulator extends EventEmitter {
     const duplicates: problems.Problem[] = [];
     const fresh: RuleEntry[] = [];
     const seen = new Map(app.rules.map((r) => [r.value, r.id]));
+    const { maxRules, maxRuleLength } = this.ruleLimits(app.token);
     for (const item of add as unknown[]) {
       const obj = (item && typeof item === 'object' ? item : {}) as { value?: unknown; tag?: unknown };
       if (obj.tag !== undefined && typeof obj.tag !== 'string') {
@@ -1371,7 +1718,7 @@ export class XEmulator extends EventEmitter {
       }
       let match: Matcher;
       try {
-        match = compileQuery(obj.value, this.opts.maxRuleLength);
+        match = compileQuery(obj.value, maxRuleLength);
       } catch (err) {
         if (!(err instanceof RuleSyntaxError)) throw err;
         invalid.push(problems.invalidRule(obj.value ?? '', err.details));
@@ -1399,12 +1746,12 @@ export class XEmulator extends EventEmitter {
         true,
       );
     }
-    if (app.rules.length + fresh.length > this.opts.maxRules) {
+    if (app.rules.length + fresh.length > maxRules) {
       return this.send(
         res,
         entry,
         400,
-        { meta: { sent: sentNow(), summary: { created: 0, not_created: total, valid: fresh.length, invalid: notValid } }, errors: [problems.ruleCap(this.opts.maxRules)] },
+        { meta: { sent: sentNow(), summary: { created: 0, not_created: total, valid: fresh.length, invalid: notValid } }, errors: [problems.ruleCap(maxRules)] },
         rl,
         true,
       );
@@ -1427,7 +1774,7 @@ export class XEmulator extends EventEmitter {
     if (query === null || query.trim() === '') return err('query', 'The `query` query parameter can not be empty');
     let match: Matcher;
     try {
-      match = compileQuery(query, this.opts.maxRuleLength);
+      match = compileQuery(query, this.ruleLimits(entry.token).searchQueryLength);
     } catch (e) {
       if (!(e instanceof RuleSyntaxError)) throw e;
       return this.send(res, entry, 400, problems.invalidRequest([{ parameters: { query: [query] }, message: `There were errors processing your request: ${e.details.join('; ')}` }]), rl, true);
@@ -1437,7 +1784,7 @@ export class XEmulator extends EventEmitter {
     if (!Number.isInteger(maxResults) || maxResults < 10 || maxResults > 100) {
       return err('max_results', `The \`max_results\` query parameter value [${maxResultsRaw}] is not between 10 and 100`);
     }
-    const now = Date.now();
+    const now = this.now();
     const tl = this.firehose.timeline;
     this.firehose.advance(now);
     let lower = tl.seqAtOrAfterMs(now - SEVEN_DAYS);
@@ -1481,38 +1828,71 @@ export class XEmulator extends EventEmitter {
     }
     if (since !== undefined) lower = Math.max(lower, tl.seqAfterId(since));
     if (until !== undefined) upper = Math.min(upper, tl.seqAfterId(until - 1n));
+    const relevancy = p.get('sort_order') === 'relevancy';
     const token = p.get('next_token') ?? p.get('pagination_token');
+    let offset = 0;
     if (token !== null) {
-      const n = token.startsWith(NEXT_TOKEN_PREFIX) ? parseInt(token.slice(NEXT_TOKEN_PREFIX.length), 36) : NaN;
-      if (!Number.isInteger(n) || n < 0) return err(p.has('next_token') ? 'next_token' : 'pagination_token', `The pagination token [${token}] is invalid`);
+      const prefix = relevancy ? RELEVANCY_TOKEN_PREFIX : NEXT_TOKEN_PREFIX;
+      const body = token.startsWith(prefix) ? token.slice(prefix.length) : '';
+      // recency: the seq the next page starts below (base 36); relevancy: that seq in 10 base-36
+      // digits (it fixes the result set the ranking is over), then the rank the next page starts at.
+      const [u, o] = relevancy ? [body.slice(0, 10), body.slice(10)] : [body, '0'];
+      const n = /^[0-9a-z]+$/.test(u) ? parseInt(u, 36) : NaN;
+      offset = /^[0-9a-z]+$/.test(o) ? parseInt(o, 36) : NaN;
+      if (!Number.isInteger(n) || n < 0 || !Number.isInteger(offset) || offset < 0) {
+        return err(p.has('next_token') ? 'next_token' : 'pagination_token', `The pagination token [${token}] is invalid`);
+      }
       upper = Math.min(upper, n);
     }
 
     const ser = this.serializerFor(this.fieldsOf(p));
-    const found: Post[] = [];
-    let nextUpper: number | undefined;
+    const postVocabulary = xspec.postVocabulary(p);
+    let found: Post[] = [];
+    let nextToken: string | undefined;
     let scanned = 0;
     let seq = upper - 1;
-    for (; seq >= lower && scanned < this.opts.searchScanLimit; seq--, scanned++) {
-      const post = this.gen.post(seq);
-      if (!match(new MatchView(post, this.gen))) continue;
-      if (found.length === maxResults) {
-        nextUpper = seq + 1; // there is at least one more: the next page starts here
-        break;
+    if (!relevancy) {
+      // Newest first (sort_order=recency, the default).
+      let nextUpper: number | undefined;
+      for (; seq >= lower && scanned < this.opts.searchScanLimit; seq--, scanned++) {
+        const post = this.gen.post(seq);
+        if (!match(new MatchView(post, this.gen))) continue;
+        if (found.length === maxResults) {
+          nextUpper = seq + 1; // there is at least one more: the next page starts here
+          break;
+        }
+        found.push(post);
       }
-      found.push(post);
+      if (nextUpper === undefined && seq >= lower && scanned >= this.opts.searchScanLimit) nextUpper = seq + 1;
+      if (nextUpper !== undefined) nextToken = NEXT_TOKEN_PREFIX + nextUpper.toString(36);
+    } else {
+      // sort_order=relevancy: X does not say how it ranks; here every match of the window is
+      // ranked by xspec.relevancyScore (engagement), newest first among equals, and paged by rank.
+      const all: Post[] = [];
+      for (; seq >= lower && scanned < this.opts.searchScanLimit; seq--, scanned++) {
+        const post = this.gen.post(seq);
+        if (match(new MatchView(post, this.gen))) all.push(post);
+      }
+      const score = new Map(all.map((x) => [x, xspec.relevancyScore(x.publicMetrics)]));
+      all.sort((a, b) => score.get(b)! - score.get(a)! || (BigInt(b.id) > BigInt(a.id) ? 1 : -1));
+      found = all.slice(offset, offset + maxResults);
+      if (offset + maxResults < all.length) nextToken = `${RELEVANCY_TOKEN_PREFIX}${upper.toString(36).padStart(10, '0')}${(offset + maxResults).toString(36)}`;
     }
-    if (nextUpper === undefined && seq >= lower && scanned >= this.opts.searchScanLimit) nextUpper = seq + 1;
     const body: Record<string, unknown> = {};
     if (found.length) {
-      body.data = found.map((x) => JSON.parse(ser.data(x)));
+      // The Post vocabulary (post.fields given) renames the post's keys as X does.
+      const dataJson = (x: Post): string => {
+        const d = ser.data(x);
+        return postVocabulary ? d.replace('"edit_history_tweet_ids":', '"edit_history_post_ids":') : d;
+      };
+      body.data = found.map((x) => JSON.parse(dataJson(x)));
       const users: string[] = [];
       const seenUsers = new Set<string>();
       for (const x of found) {
         const inc = ser.includes(x);
         if (!inc) continue;
-        const parsed = JSON.parse(`{${inc.slice(1)}}`) as { includes: { users: Array<{ id: string }> } };
-        for (const u of parsed.includes.users) {
+        const parsed = JSON.parse(`{${inc.slice(1)}}`) as { includes: { users?: Array<{ id: string }> } };
+        for (const u of parsed.includes.users ?? []) {
           if (seenUsers.has(u.id)) continue;
           seenUsers.add(u.id);
           users.push(JSON.stringify(u));
@@ -1522,11 +1902,13 @@ export class XEmulator extends EventEmitter {
     }
     const meta: Record<string, unknown> = {};
     if (found.length) {
-      meta.newest_id = found[0].id;
-      meta.oldest_id = found[found.length - 1].id;
+      // newest_id / oldest_id: the extremes of the page (for relevancy, not its first and last).
+      const ids = found.map((x) => BigInt(x.id));
+      meta.newest_id = ids.reduce((a, b) => (b > a ? b : a)).toString();
+      meta.oldest_id = ids.reduce((a, b) => (b < a ? b : a)).toString();
     }
     meta.result_count = found.length;
-    if (nextUpper !== undefined) meta.next_token = NEXT_TOKEN_PREFIX + nextUpper.toString(36);
+    if (nextToken !== undefined) meta.next_token = nextToken;
     body.meta = meta;
     this.send(res, entry, 200, body, rl);
   }
@@ -1592,6 +1974,11 @@ export class XEmulator extends EventEmitter {
           seed: this.seed,
           postsPerSecond: rateOut(this.firehose.rate),
           keepAliveMs: this.opts.keepAliveMs,
+          keepAliveJitterMs: this.opts.keepAliveJitterMs,
+          compression: this.opts.compression,
+          timeScale: this.timeScale,
+          timeOrigin: this.timeOrigin,
+          now: this.now(),
         });
       case 'GET /__control/stats':
         return ok({ ...this.stats(), postsPerSecond: rateOut(this.firehose.rate) });
@@ -1635,7 +2022,7 @@ export class XEmulator extends EventEmitter {
         if (key === null) return bad('give ?id= or ?seq=');
         try {
           const params: Record<string, string> = {};
-          for (const k of ['tweet.fields', 'user.fields', 'expansions']) if (q.has(k)) params[k] = q.get(k)!;
+          for (const k of ['tweet.fields', 'user.fields', 'expansions', 'media.fields', 'poll.fields', 'place.fields']) if (q.has(k)) params[k] = q.get(k)!;
           return ok(this.postObject(q.has('id') ? key : Number(key), params));
         } catch (err) {
           return bad((err as Error).message, 404);

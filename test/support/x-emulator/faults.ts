@@ -60,6 +60,21 @@ export type StreamFaultSpec = StreamFaultCommon &
     | {
         /** Write X's operational-disconnect error object, then end the response. */
         type: 'operational-disconnect';
+        /** Which `disconnect_type` the error carries (default 'OperationalDisconnect'); see DISCONNECT_TYPES. */
+        disconnectType?: DisconnectType;
+      }
+    | {
+        /**
+         * Fires right after the next heartbeat is written: from then on nothing at all (no posts,
+         * no keep-alive) until the following heartbeat, which comes `ms` late (a gap of
+         * keepAliveMs + ms after the previous one); the posts held back follow it.
+         */
+        type: 'late-heartbeat';
+        ms: number;
+      }
+    | {
+        /** The next record is preceded by a UTF-8 byte order mark (EF BB BF); it still counts as emitted. */
+        type: 'bom';
       }
     | {
         /** Write one line that is not valid JSON (default: a truncated record), then go on streaming. */
@@ -91,9 +106,35 @@ export type ConnectFaultSpec = ConnectFaultCommon &
         resetInSec?: number;
         /** For 429: answer with the TooManyConnections problem instead of the usage one. */
         tooManyConnections?: boolean;
-        /** Replace the body. */
+        /**
+         * Replace the body. A string is sent as it is (with `contentType`, default
+         * 'text/plain; charset=utf-8'); anything else as JSON.
+         */
         body?: unknown;
+        /** Content type of the answer (e.g. 'text/html; charset=utf-8' for a proxy's error page). */
+        contentType?: string;
+        /** Answer with a proxy-like HTML error page for the status (content-type text/html) instead of X's JSON. */
+        html?: boolean;
+        /** Headers added to (and overriding) the emulator's, e.g. any x-rate-limit-reset value. */
         headers?: Record<string, string>;
+      }
+    | {
+        /**
+         * Answer 200 with content-type text/html and a proxy-like page (a captive portal or a
+         * load balancer's page), then close the connection: no stream. `body` replaces the page.
+         */
+        type: 'html-ok';
+        body?: string;
+      }
+    | {
+        /**
+         * 429 with X's usage-cap problem (`title: UsageCapExceeded`, `type: .../usage-capped`,
+         * `period`, `scope`) while x-rate-limit-remaining stays > 0: the app's monthly (or daily)
+         * cap is used up, not its 15-minute window. Default endpoint 'any'.
+         */
+        type: 'usage-capped';
+        period?: 'Daily' | 'Monthly';
+        scope?: 'Account' | 'Product';
       }
     | {
         /** Accept the request and never answer; after `ms` (if given) destroy the socket. */
@@ -104,8 +145,26 @@ export type ConnectFaultSpec = ConnectFaultCommon &
 
 export type FaultSpec = StreamFaultSpec | ConnectFaultSpec;
 
-export const STREAM_FAULTS = new Set(['drop', 'stall', 'split', 'operational-disconnect', 'malformed']);
-export const CONNECT_FAULTS = new Set(['status', 'hang']);
+export const STREAM_FAULTS = new Set(['drop', 'stall', 'split', 'operational-disconnect', 'malformed', 'late-heartbeat', 'bom']);
+export const CONNECT_FAULTS = new Set(['status', 'hang', 'html-ok', 'usage-capped']);
+
+/**
+ * The `disconnect_type` values X lists for its operational-disconnect problem (the enum of
+ * OperationalDisconnectProblem in X's OpenAPI spec, v2.159 as kept in xdevplatform/xdk; the
+ * newer spec 2.167 no longer describes the in-stream problem, and X's docs only show
+ * UpstreamOperationalDisconnect).
+ */
+export const DISCONNECT_TYPES = [
+  'OperationalDisconnect',
+  'UpstreamOperationalDisconnect',
+  'ForceDisconnect',
+  'UpstreamUncleanDisconnect',
+  'SlowReader',
+  'InternalError',
+  'ClientApplicationStateDegraded',
+  'InvalidRules',
+] as const;
+export type DisconnectType = (typeof DISCONNECT_TYPES)[number];
 
 export function isStreamFault(f: FaultSpec): f is StreamFaultSpec {
   return STREAM_FAULTS.has(f.type);
@@ -157,6 +216,14 @@ export function checkFaultSpec(f: unknown): string | undefined {
     const s = spec.status;
     if (typeof s !== 'number' || !Number.isInteger(s) || s < 400 || s > 599) return 'status must be an HTTP error status (400-599)';
   }
+  if (type === 'usage-capped' && spec.period !== undefined && spec.period !== 'Daily' && spec.period !== 'Monthly') return "period must be 'Daily' or 'Monthly'";
+  if (type === 'usage-capped' && spec.scope !== undefined && spec.scope !== 'Account' && spec.scope !== 'Product') return "scope must be 'Account' or 'Product'";
+  if (type === 'late-heartbeat' && (typeof spec.ms !== 'number' || !(spec.ms >= 0))) return 'late-heartbeat needs ms >= 0';
+  if (type === 'operational-disconnect' && spec.disconnectType !== undefined && !(DISCONNECT_TYPES as readonly unknown[]).includes(spec.disconnectType)) {
+    return `disconnectType must be one of ${DISCONNECT_TYPES.join(', ')}`;
+  }
+  if (type === 'status' && spec.contentType !== undefined && typeof spec.contentType !== 'string') return 'contentType must be a string';
+  if (type === 'html-ok' && spec.body !== undefined && typeof spec.body !== 'string') return 'html-ok body must be a string';
   if (type === 'split' && spec.mode !== undefined && !['crlf', 'mid', 'bytes'].includes(spec.mode as string)) {
     return "split mode must be 'crlf', 'mid' or 'bytes'";
   }

@@ -35,4 +35,6 @@ export { PostGenerator, RecordSerializer, type Post, type Author, type Lang } fr
 export { compileQuery, validateQuery, RuleSyntaxError, MAX_RULE_LENGTH } from './rules';
 export { Timeline, TWEPOCH, snowflakeTime, snowflakeAt } from './timeline';
 export * as problems from './problems';
+export * as specParams from './spec-params';
+export type { AccessLevel, RestSpecOptions } from './spec-params';
 export { StreamRecordReader, type StreamEvent } from './reader';

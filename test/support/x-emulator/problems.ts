@@ -104,6 +104,21 @@ export const ruleCap = (max: number): Problem => ({
   type: PROBLEM_TYPES.ruleCap,
 });
 
+/**
+ * 429 when the app's usage cap (monthly or daily Post/request allowance) is used up: not a
+ * 15-minute rate limit, x-rate-limit-remaining is still > 0. Shape as X sends it (spec:
+ * UsageCapExceededProblem with `period` Daily|Monthly and `scope` Account|Product; title and
+ * detail as reported by clients that met it: "Usage cap exceeded: Monthly product cap").
+ */
+export const usageCapped = (period: 'Daily' | 'Monthly' = 'Monthly', scope: 'Account' | 'Product' = 'Product', extra: Record<string, unknown> = {}): Problem => ({
+  ...extra,
+  title: 'UsageCapExceeded',
+  detail: `Usage cap exceeded: ${period} ${scope.toLowerCase()} cap`,
+  type: PROBLEM_TYPES.usageCapped,
+  period,
+  scope,
+});
+
 export const ruleNotFound = (id: string): Problem => ({
   value: id,
   details: ['Rule does not exist'],
