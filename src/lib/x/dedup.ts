@@ -3,8 +3,9 @@
 // flow once.
 //   - IdWindow: the last N ids delivered (N = the node's de-duplication setting).
 //   - GapFilter: one gap's bounds. A replayed post is new only if it is newer than the newest id
-//     delivered before the gap (`afterId`), not in the window, and not already recovered for
-//     this gap. The set of recovered ids is bounded by the gap itself.
+//     delivered before the gap (`afterId`), older than the first post of the new connection
+//     (`beforeId`), not in the window, and not already recovered for this gap. The set of
+//     recovered ids is bounded by the gap itself.
 import { compareIds } from './post-ids';
 
 export class IdWindow {
@@ -48,11 +49,14 @@ export class IdWindow {
 
 export class GapFilter {
   private readonly recovered = new Set<string>();
+  /** The first post the new connection delivered: it and every later one came live. */
+  beforeId?: string;
   constructor(readonly afterId: string | undefined) {}
 
-  /** true when `id` was not delivered before the gap nor already recovered for it. */
+  /** true when `id` was not delivered before the gap, nor live after it, nor already recovered for it. */
   isNew(id: string, window?: IdWindow): boolean {
     if (this.afterId !== undefined && compareIds(id, this.afterId) <= 0) return false;
+    if (this.beforeId !== undefined && compareIds(id, this.beforeId) >= 0) return false;
     if (window?.has(id) || this.recovered.has(id)) return false;
     this.recovered.add(id);
     return true;

@@ -3,6 +3,8 @@
 // "\r" and the "\n", or leave a lone "\r\n" as its own chunk. Bytes are kept across chunks and
 // each line is decoded once it is whole. A line that is not JSON is reported, never thrown.
 
+import { parseJson } from './json-ids';
+
 export type FrameEvent =
   | { kind: 'record'; value: unknown; bytes: number }
   | { kind: 'keep-alive' }
@@ -138,7 +140,7 @@ export class LineFramer {
     const text = buf.toString('utf8', start, end);
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = parseJson(text);
     } catch (err) {
       return emit({ kind: 'malformed', text: text.length > SNIPPET ? `${text.slice(0, SNIPPET)}…` : text, reason: (err as Error).message, bytes });
     }

@@ -13,6 +13,7 @@ import { RECOVERY_REACH_MS, type XRecoveryMeans } from './access';
 import { GapFilter } from './dedup';
 import { snowflakeTimeMs } from './post-ids';
 import { includesFor, SEARCH_PATH } from './recent-search';
+import { failureKindOf } from './reconnect-policy';
 import type { RestClient, XRule } from './rules-sync';
 import type { StreamPost } from './stream-client';
 import { XApiError } from './x-client';
@@ -164,8 +165,8 @@ async function withRetries<T>(fn: () => Promise<T>, o: SearchRecoveryOptions, cl
     try {
       return await fn();
     } catch (err) {
-      const status = err instanceof XApiError ? err.status : undefined;
-      const retriable = status === undefined || status === 429 || status >= 500;
+      const kind = failureKindOf(err);
+      const retriable = kind === 'network' || kind === 'http' || kind === 'rateLimited';
       if (!retriable || i >= attempts || o.isClosed()) throw err;
       const floor = err instanceof XApiError ? err.retryNotBeforeMs : undefined;
       await sleep(clock, Math.max(backoff.delay(i), floor !== undefined ? floor - clock.now() : 0));

@@ -17,16 +17,11 @@ import { XApiError, XNetworkError } from './x-client';
 
 export type FailureKind = 'dropped' | 'network' | 'http' | 'rateLimited' | 'clientError';
 
-/** Answers that no retry can turn good. */
-const FINAL_STATUSES = new Set([401, 403, 404, 406, 413, 416]);
-
-/** What a failed request or connection is, for the reconnect rules above: one classifier. */
+/** What a failed request or connection is, for the reconnect rules above (statuses: XApiError.retryClass). */
 export function failureKindOf(err: unknown): FailureKind | 'fatal' {
   if (err instanceof XApiError) {
-    if (FINAL_STATUSES.has(err.status)) return 'fatal';
-    if (err.status === 429) return 'rateLimited';
-    if (err.status >= 400 && err.status < 500) return 'clientError';
-    return 'http';
+    const c = err.retryClass;
+    return c === 'server' ? 'http' : c;
   }
   return err instanceof XNetworkError ? 'network' : 'http';
 }

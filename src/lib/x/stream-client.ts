@@ -286,7 +286,11 @@ export class StreamClient {
     const ended = (why: string, clean: boolean) => this.finish(a, 'dropped', new XNetworkError(why), clean ? 'end' : undefined);
     body.on('end', () => ended('X ended the stream', true));
     res.on('close', () => {
-      if (!res.complete) ended('the stream connection was cut', false);
+      if (!res.complete && body !== res && !a.finished) {
+        // gzip: bytes already read may still be in the inflater (zlib works off-thread); let it
+        // hand them over before the attempt ends.
+        (body as unknown as zlib.Gunzip).flush(zlib.constants.Z_SYNC_FLUSH, () => ended('the stream connection was cut', false));
+      } else if (!res.complete) ended('the stream connection was cut', false);
       else if (body === res) ended('X ended the stream', true);
       // gzip: 'end' of the inflater decides.
     });
@@ -354,16 +358,13 @@ export class StreamClient {
     const status = res.statusCode ?? 0;
     const done = () => {
       if (a.finished) return;
-      let body: unknown;
       const text = Buffer.concat(parts).toString('utf8');
-      try {
-        body = text ? JSON.parse(text) : undefined;
-      } catch {
-        body = { title: text.slice(0, 200) };
+      // Summarised by XApiError: X's problem fields, or a page's title, never the page.
+      let err = new XApiError(status, text, res.headers, 'stream connection', this.clock.now());
+      if (status === 200) {
+        const page = err.title;
+        err = new XApiError(502, { title: `a 200 answer without a stream (${String(res.headers['content-type'] ?? 'no content-type')})`, detail: page }, res.headers, 'stream connection', this.clock.now());
       }
-      const err = status === 200
-        ? new XApiError(502, { title: `a 200 answer without a stream (${String(res.headers['content-type'] ?? 'no content-type')})`, detail: typeof (body as { title?: unknown })?.title === 'string' ? (body as { title: string }).title : undefined }, res.headers, 'stream connection')
-        : new XApiError(status, body, res.headers, 'stream connection');
       this.finish(a, failureKindOf(err), err);
     };
     res.on('data', (c: Buffer) => {

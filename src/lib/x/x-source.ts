@@ -121,6 +121,8 @@ export class XSource {
   /** On a connection opened with backfill: posts up to this id were delivered before. */
   private replayAfterId?: string;
   private recoveryChain: Promise<void> = Promise.resolve();
+  /** Gaps being filled that still wait for the first post of the new connection. */
+  private readonly awaitingFirstLive = new Set<GapFilter>();
   private readonly recovering = new Set<StreamClient>();
   private readonly recoveryOn: boolean;
   private readonly means: readonly RecoveryMeans[];
@@ -300,6 +302,10 @@ export class XSource {
     }
     if (this.dedup && !this.dedup.firstSeen(id)) return;
     this.noteNewest(id);
+    if (this.awaitingFirstLive.size) {
+      for (const f of this.awaitingFirstLive) f.beforeId = id;
+      this.awaitingFirstLive.clear();
+    }
     if (!this.queue.push(record)) {
       const now = this.clock.now();
       if (now - this.lastDropReport >= REPORT_EVERY_MS) {
@@ -363,15 +369,16 @@ export class XSource {
       this.emit({ type: 'gapLost', range: { fromMs: gap.fromMs, toMs: gap.toMs, reason: plan.reason } });
       return;
     }
-    this.recoveryChain = this.recoveryChain.then(() => this.recover(gap, plan)).catch((err) => {
+    const filter = new GapFilter(gap.afterId);
+    this.awaitingFirstLive.add(filter);
+    this.recoveryChain = this.recoveryChain.then(() => this.recover(gap, plan, filter)).catch((err) => {
       this.emit({ type: 'gapLost', range: { fromMs: gap.fromMs, toMs: gap.toMs, reason: (err as Error).message } });
     });
   }
 
   /** Fills one gap (gaps are filled one after another). */
-  private async recover(gap: Gap, plan: Exclude<GapPlan, { means: 'none' }>): Promise<void> {
+  private async recover(gap: Gap, plan: Exclude<GapPlan, { means: 'none' }>, filter: GapFilter): Promise<void> {
     if (this.closed) return;
-    const filter = new GapFilter(gap.afterId);
     if (plan.means === 'recovery') {
       const result = await this.recoveryStream(gap, plan, filter);
       if (result.ok || this.closed) {
@@ -406,10 +413,14 @@ export class XSource {
   }
 
   /** A Recovery request: the filtered stream with start_time/end_time, read to its end. */
-  private recoveryStream(gap: Gap, plan: Extract<GapPlan, { means: 'recovery' }>, filter: GapFilter): Promise<{ ok: true; posts: number } | { ok: false; error: string; posts: number }> {
+  private async recoveryStream(gap: Gap, plan: Extract<GapPlan, { means: 'recovery' }>, filter: GapFilter): Promise<{ ok: true; posts: number } | { ok: false; error: string; posts: number }> {
+    const endMs = Date.parse(plan.endTime);
+    // Recovery reads the past: ask once end_time has gone by, so that X ends the response.
+    const wait = endMs + 1000 - this.clock.now();
+    if (wait > 0) await new Promise<void>((r) => this.clock.setTimeout(r, wait));
+    if (this.closed) return { ok: false, error: 'closed', posts: 0 };
     return new Promise((resolve) => {
       let posts = 0;
-      const endMs = Date.parse(plan.endTime);
       const batch: StreamPost[] = [];
       let flushing = Promise.resolve();
       const flush = () => {
