@@ -24,8 +24,8 @@ let emu: XEmulator;
 
 before(async () => {
   kafka = await getTestKafka();
-  // 8 posts per emulated second: 480 per real second; heartbeats every 15-20 emulated seconds.
-  emu = await startXEmulator({ postsPerSecond: 8, keepAliveMs: 20_000, keepAliveJitterMs: 5000, timeScale: SCALE });
+  // 5 posts per emulated second: 300 per real second; heartbeats every 15-20 emulated seconds.
+  emu = await startXEmulator({ postsPerSecond: 5, keepAliveMs: 20_000, keepAliveJitterMs: 5000, timeScale: SCALE });
   helper.settings({ streamsafeXTimeScale: SCALE, streamsafeXTimeOrigin: emu.timeOrigin });
 });
 after(async () => {

@@ -82,6 +82,15 @@ describe('ReconnectPolicy (X defaults)', () => {
     assert.equal(p.next('rateLimited').delayMs, 960000);
   });
 
+  it('HTTP 429 with a reset days ahead: asked again after rateLimitMaxMs, never a timer past 2^31 ms', () => {
+    const clock = new ManualClock(1_000_000);
+    const p = new ReconnectPolicy({}, clock);
+    const d = p.next('rateLimited', { resetAtMs: clock.now() + 40 * 86_400_000 });
+    assert.equal(d.delayMs, 960000);
+    const small = new ReconnectPolicy({ rateLimitInitialMs: 400, rateLimitMaxMs: 3200 }, clock);
+    assert.equal(small.next('rateLimited', { resetAtMs: clock.now() + 3_000_000_000 }).delayMs, 3200);
+  });
+
   it('starts every count over once a connection is established', () => {
     const p = new ReconnectPolicy({}, new ManualClock());
     p.next('network');

@@ -91,7 +91,7 @@ export interface SearchRecoveryOptions {
   client: RestClient;
   rules: XRule[];
   params: Record<string, string>;
-  /** Pages of 100 per rule at most (default 50). */
+  /** Pages of 100 per rule at most (default 100). */
   maxPages?: number;
   /** Most attempts per request after 429/5xx/network errors (default 4). */
   maxAttempts?: number;
@@ -113,7 +113,7 @@ export async function searchGap(plan: Extract<GapPlan, { means: 'search' }>, gap
   const byId = new Map<string, StreamPost>();
   const lost: LostRange[] = [];
   let requests = 0;
-  const maxPages = Math.max(1, o.maxPages ?? 50);
+  const maxPages = Math.max(1, o.maxPages ?? 100);
   for (const rule of o.rules) {
     if (o.isClosed()) break;
     let token: string | undefined;

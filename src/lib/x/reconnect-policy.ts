@@ -3,7 +3,8 @@
 //     once per `minReconnectIntervalMs` (1 s) in a row;
 //   - network errors before a response: linear, +250 ms per attempt, up to 16 s;
 //   - HTTP 5xx and other errors: exponential from 5 s, doubling, up to 320 s;
-//   - HTTP 429: exponential from 60 s, doubling (up to 960 s), and never before x-rate-limit-reset;
+//   - HTTP 429: exponential from 60 s, doubling (up to 960 s), and not before x-rate-limit-reset
+//     (when that lies at most 960 s ahead: X's windows are 15 minutes);
 //   - other 4xx (400, 409 RuleConfigurationIssue, ...): as 5xx, but only `maxClientErrorRetries`
 //     times in a row, then the caller stops with the reason (a request X refuses rarely turns
 //     good by itself);
@@ -109,7 +110,9 @@ export class ReconnectPolicy {
       case 'rateLimited': {
         let delayMs = this.rateLimit.delay(attempt);
         const floor = opts.resetAtMs;
-        if (floor !== undefined && Number.isFinite(floor) && floor - now > delayMs) delayMs = floor - now;
+        // The reset is a floor, but never beyond the longest 429 wait: a reset header days ahead
+        // (a proxy's, or a monthly cap's) is asked again after rateLimitMaxMs, not obeyed.
+        if (floor !== undefined && Number.isFinite(floor) && floor - now > delayMs) delayMs = Math.min(floor - now, Math.max(delayMs, this.settings.rateLimitMaxMs));
         return { kind, attempt, delayMs, notBefore: floor };
       }
     }

@@ -73,7 +73,7 @@ export interface XSourceOptions {
   recovery?: boolean;
   /** The recovery means the account's access level opens (default: recent search only). */
   recoveryMeans?: readonly RecoveryMeans[];
-  /** Recent search pages of 100 per rule for one gap (default 50). */
+  /** Recent search pages of 100 per rule for one gap (default 100). */
   recoveryMaxPages?: number;
   stallTimeoutMs?: number;
   connectTimeoutMs?: number;
