@@ -114,7 +114,7 @@ async function nodeRedChild(cfg: CaseConfig): Promise<void> {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'x-kafka-bench-'));
   const flow = [
     { id: 'tab', type: 'tab', label: 'bench' },
-    { id: 'xc', type: 'streamsafe-x-credentials', baseUrl: cfg.emulatorUrl, authType: 'bearer', timeout: '15000' },
+    { id: 'xc', type: 'streamsafe-x-credentials', baseUrl: cfg.emulatorUrl, authType: 'bearer', timeout: '15000', access: 'enterprise' },
     {
       id: 'x1', type: 'streamsafe-x-stream', z: 'tab', account: 'xc', mode: cfg.endpoint,
       rules: cfg.endpoint === 'filtered' ? [{ value: 'the OR a OR lang:ja OR lang:ko OR lang:es OR #kafka', tag: 'most' }, { value: 'kafka OR coffee', tag: 'topic' }] : [],

@@ -395,3 +395,46 @@ describe('X stream node: backfill and de-duplication', () => {
     });
   }
 });
+
+describe('X stream node: what real X answers (issue points 1 and 4)', () => {
+  for (const [what, reset] of [
+    ['40 days ahead', () => String(Math.floor(Date.now() / 1000) + 40 * 86_400)],
+    ['in milliseconds', () => String(Date.now() + 1500)],
+  ] as const) {
+    it(`429 with x-rate-limit-reset ${what}: no reconnect storm, a sane wait in the status`, async (t) => {
+      const r = await start();
+      await r.out.next(20, 5000);
+      emu.faults.reject(429, { count: 3, headers: { 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': reset() } });
+      emu.faults.drop();
+      await sleep(3000);
+      const after = attempts(r).slice(1);
+      t.diagnostic(`stream requests in 3 s after the drop: ${after.length}; statuses: ${[...new Set(statusTexts('x1').filter((s) => /retry/.test(s)))].join(' | ')}`);
+      assert.ok(after.length >= 1 && after.length <= 3, `${after.length} requests in 3 s`);
+      for (const s of statusTexts('x1').filter((x) => /retry in/.test(x))) {
+        const sec = Number(/retry in ([\d.]+) s/.exec(s)?.[1]);
+        assert.ok(sec <= 3.2, `status "${s}": never more than rateLimitMaxMs (3.2 s here)`);
+      }
+    });
+  }
+
+  it('recent search polling with a 429 whose reset lies 40 days ahead: polls again after rateLimitMaxMs, not in a loop', async (t) => {
+    const firstReq = emu.requests().at(-1)?.seq ?? 0;
+    emu.faults.reject(429, { count: 2, endpoint: 'search', headers: { 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(Math.floor(Date.now() / 1000) + 40 * 86_400) } });
+    await loadXFlow(xFlow({ baseUrl: emu.url, stream: { mode: 'search', query: 'the', pollInterval: '1' } }), creds());
+    await sleep(3000);
+    const polls = emu.requests().filter((q) => q.seq > firstReq && q.endpoint === 'search');
+    t.diagnostic(`search requests in 3 s: ${polls.length} (${polls.map((p) => p.status).join(', ')})`);
+    assert.ok(polls.length >= 1 && polls.length <= 3, `${polls.length} search requests in 3 s`);
+  });
+
+  it('a 400 on connect is retried 3 times, then the node stops with the reason to Catch', async () => {
+    const r = await start({ maxClientErrorRetries: '' });
+    await r.out.next(10, 5000);
+    emu.faults.reject(400, { count: 10 });
+    emu.faults.drop();
+    const [caught] = await r.caught.next(1, 10_000);
+    assert.equal(caught.payload.status, 400);
+    assert.equal(attempts(r).filter((q) => q.status === 400).length, 4, 'the first 400 and 3 retries');
+    assert.match(statusTexts('x1').at(-1)!, /400/);
+  });
+});
