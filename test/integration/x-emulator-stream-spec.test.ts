@@ -84,9 +84,14 @@ function openStream(emu: XEmulator, urlPath: string, opts: { token?: string; gzi
         };
         body.on('end', () => finish(res.complete ? 'end' : 'aborted'));
         body.on('error', (err: NodeJS.ErrnoException) => finish(err.code ?? err.message));
-        res.on('aborted', () => finish('aborted'));
-        req.on('error', (err: NodeJS.ErrnoException) => finish(err.code ?? err.message));
-        res.on('close', () => setTimeout(() => finish(res.complete ? 'end' : 'aborted'), 50));
+        // gzip: what the gunzip still holds (zlib works off-thread) is read before the end counts.
+        const afterFlush = (why: string): void => {
+          if (body === res) finish(why);
+          else (body as zlib.Gunzip).flush(zlib.constants.Z_SYNC_FLUSH, () => setImmediate(() => finish(why)));
+        };
+        res.on('aborted', () => afterFlush('aborted'));
+        req.on('error', (err: NodeJS.ErrnoException) => afterFlush(err.code ?? err.message));
+        res.on('close', () => setTimeout(() => afterFlush(res.complete ? 'end' : 'aborted'), 50));
       });
       body.on('data', (c: Buffer) => {
         const at = Date.now();
