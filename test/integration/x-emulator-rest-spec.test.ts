@@ -4,70 +4,9 @@
 // and in the README's "REST behaviour" table.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as http from 'node:http';
-import { startXEmulator, type XEmulator, type XEmulatorOptions } from '../support/x-emulator';
+import { type XEmulator, type XEmulatorOptions } from '../support/x-emulator';
 import * as spec from '../support/x-emulator/spec-params';
-
-async function withEmulator(opts: XEmulatorOptions, fn: (emu: XEmulator) => Promise<void>): Promise<void> {
-  const emu = await startXEmulator({ postsPerSecond: 0, ...opts });
-  try {
-    await fn(emu);
-  } finally {
-    await emu.stop();
-  }
-}
-
-interface HttpResult {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: any;
-  text: string;
-}
-
-/** One request; a 200 stream is read until `untilText` matches (or only its head without it), then closed. */
-function request(
-  emu: XEmulator,
-  method: string,
-  urlPath: string,
-  opts: { token?: string | null; body?: unknown; untilText?: RegExp } = {},
-): Promise<HttpResult> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = {};
-    const token = opts.token === undefined ? emu.bearerToken : opts.token;
-    if (token !== null) headers.authorization = `Bearer ${token}`;
-    const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    if (payload !== undefined) headers['content-type'] = 'application/json';
-    const req = http.request(`${emu.url}${urlPath}`, { method, headers, agent: false }, (res) => {
-      const isStream = res.statusCode === 200 && /\/stream$/.test(urlPath.split('?')[0]);
-      let text = '';
-      const done = (): void => {
-        let body: unknown;
-        try {
-          body = text && !isStream ? JSON.parse(text) : undefined;
-        } catch {
-          body = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text });
-      };
-      if (isStream && !opts.untilText) {
-        res.destroy();
-        return done();
-      }
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        text += c;
-        if (isStream && opts.untilText?.test(text)) {
-          res.destroy();
-          done();
-        }
-      });
-      res.on('end', done);
-      res.on('error', () => undefined);
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
+import { request, withEmulator, type HttpResult } from '../support/x-emulator/testing';
 
 const messages = (r: HttpResult): string => (r.body?.errors ?? []).map((e: { message?: string }) => e.message).join('\n');
 
@@ -196,7 +135,8 @@ describe('x-emulator REST side: the spec', () => {
   });
 
   test('recent search: exclusive pairs refused (spec 2.167), sort_order recency|relevancy, max_results 10-100', async () => {
-    await withEmulator({ historyPosts: 3000, seed: 5 }, async (emu) => {
+    // No live posts: the searches below must see the same history each time.
+    await withEmulator({ historyPosts: 3000, seed: 5, postsPerSecond: 0 }, async (emu) => {
       const search = (q: string) => request(emu, 'GET', `/2/tweets/search/recent?query=the&${q}`);
       const recent = await search('max_results=10');
       const someId = recent.body.data[5].id;

@@ -8,34 +8,14 @@ import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import * as zlib from 'node:zlib';
 import { scaledClock } from '../../src/lib/common/clock';
-import { startXEmulator, snowflakeTime, StreamRecordReader, type StreamEvent, type XEmulator, type XEmulatorOptions } from '../support/x-emulator';
+import { startXEmulator, snowflakeTime, StreamRecordReader, type StreamEvent, type XEmulator } from '../support/x-emulator';
 import { DISCONNECT_TYPES } from '../support/x-emulator/faults';
+import { get, sleep, until, withEmulator } from '../support/x-emulator/testing';
 import { PostGenerator } from '../support/x-emulator/posts';
 import { Timeline } from '../support/x-emulator/timeline';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-async function withEmulator(opts: XEmulatorOptions, fn: (emu: XEmulator) => Promise<void>): Promise<void> {
-  const emu = await startXEmulator(opts);
-  try {
-    await fn(emu);
-  } finally {
-    await emu.stop();
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 interface Stream {
   status: number;
@@ -107,35 +87,6 @@ function openStream(emu: XEmulator, urlPath: string, opts: { token?: string; gzi
       req.on('error', () => undefined);
       resolve(s);
     });
-  });
-}
-
-interface HttpResult {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  text: string;
-  body: any;
-}
-
-function get(emu: XEmulator, urlPath: string, token: string | null = emu.bearerToken): Promise<HttpResult> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = token === null ? {} : { authorization: `Bearer ${token}` };
-    const req = http.get(`${emu.url}${urlPath}`, { headers, agent: false }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(parts).toString('utf8');
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          body = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
   });
 }
 

@@ -13,66 +13,12 @@ import {
   StreamRecordReader,
   type StreamEvent,
   type XEmulator,
-  type XEmulatorOptions,
 } from '../support/x-emulator';
 import { emulatorClient, emulatorSettings } from '../support/x-emulator/client';
+import { request, sleep, until, withEmulator } from '../support/x-emulator/testing';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-async function withEmulator(opts: XEmulatorOptions, fn: (emu: XEmulator) => Promise<void>): Promise<void> {
-  const emu = await startXEmulator(opts);
-  try {
-    await fn(emu);
-  } finally {
-    await emu.stop();
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
-interface HttpResult {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: any;
-  text: string;
-}
-
-function request(emu: XEmulator, method: string, urlPath: string, opts: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {}): Promise<HttpResult> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { ...opts.headers };
-    const token = opts.token === undefined ? emu.bearerToken : opts.token;
-    if (token !== null) headers.authorization = `Bearer ${token}`;
-    const payload = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
-    if (payload !== undefined) headers['content-type'] ??= 'application/json';
-    const req = http.request(`${emu.url}${urlPath}`, { method, headers, agent: false }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(parts).toString('utf8');
-        let body: unknown;
-        try {
-          body = text ? JSON.parse(text) : undefined;
-        } catch {
-          body = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text });
-      });
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
 
 /** A raw stream client that keeps every chunk and decodes records byte-exactly. */
 interface RawStream {

@@ -2,7 +2,8 @@
 // loss, by gap length and access; post-id order and the per-gap de-duplication.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { backfillMinutesFor, GAP_LEAD_MS, GAP_TAIL_MS, planGap, RECOVERY_REACH_MS } from '../../src/lib/x/gap-recovery';
+import { RECOVERY_REACH_MS } from '../../src/lib/x/access';
+import { backfillMinutesFor, GAP_LEAD_MS, GAP_TAIL_MS, planGap } from '../../src/lib/x/gap-recovery';
 import { GapFilter, IdWindow } from '../../src/lib/x/dedup';
 import { compareIds, firstIdAt, isPostId, snowflakeTimeMs } from '../../src/lib/x/post-ids';
 

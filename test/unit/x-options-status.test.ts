@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseXStreamSettings, wholeNumber } from '../../src/lib/x/options';
 import { clip, outcomeOf, span, STATUS_MAX_CHARS } from '../../src/lib/x/status';
-import { DEFAULT_STALL_TIMEOUT_MS } from '../../src/lib/x/stream-client';
+import { DEFAULT_STALL_TIMEOUT_MS } from '../../src/lib/x/access';
 import { XApiError, XNetworkError } from '../../src/lib/x/x-client';
 import { XRulesError } from '../../src/lib/x/rules-sync';
 

@@ -6,8 +6,9 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startXEmulator, type XEmulator } from '../support/x-emulator';
+import { sleep, until } from '../support/x-emulator/testing';
 import { scaledClock, type Clock } from '../../src/lib/common/clock';
-import type { RecoveryMeans } from '../../src/lib/x/gap-recovery';
+import type { XRecoveryMeans as RecoveryMeans } from '../../src/lib/x/access';
 import { compareIds } from '../../src/lib/x/post-ids';
 import { BearerSource, XClient } from '../../src/lib/x/x-client';
 import { XSource, type XPostMessage, type XSourceEvent, type XSourceMode } from '../../src/lib/x/x-source';
@@ -15,17 +16,6 @@ import { XSource, type XPostMessage, type XSourceEvent, type XSourceMode } from 
 /** Emulated seconds per real second. */
 const SCALE = 20;
 const RULE = 'the OR a OR lang:ja';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(fn: () => T | undefined | false, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 let emu: XEmulator;
 let clock: Clock;
@@ -90,17 +80,17 @@ async function expectedIds(client: XClient, firstId: string, mode: XSourceMode):
 }
 
 async function dropWithOutage(r: ReturnType<typeof run>, refusals: number): Promise<void> {
-  await until(() => r.got.length >= 20, 10_000, 'posts before the drop');
+  await until('posts before the drop', () => r.got.length >= 20, 10_000);
   emu.faults.unavailable(refusals, { endpoint: 'stream' });
   emu.faults.drop({});
-  await until(() => r.events.some((e) => e.type === 'gap'), 20_000, 'the reconnect after the gap');
+  await until('the reconnect after the gap', () => r.events.some((e) => e.type === 'gap'), 20_000);
 }
 
 async function settle(r: ReturnType<typeof run>, kind: 'recovered' | 'gap'): Promise<void> {
-  await until(() => r.events.some((e) => e.type === kind), 30_000, kind);
+  await until(kind, () => r.events.some((e) => e.type === kind), 30_000);
   emu.setRate(0);
   await sleep(800); // the last posts written reach the client
-  await until(() => r.source.snapshot().queued === 0, 5_000, 'the queue drained');
+  await until('the queue drained', () => r.source.snapshot().queued === 0, 5_000);
 }
 
 function assertExactlyOnce(got: XPostMessage[], expected: string[]): void {
@@ -153,7 +143,7 @@ describe('gap recovery', () => {
   it('a sample stream below Enterprise reports the exact gap it cannot fill', async () => {
     const r = run('sample', ['search']);
     await dropWithOutage(r, 2);
-    const lost = await until(() => r.events.find((e) => e.type === 'gapLost'), 10_000, 'gapLost');
+    const lost = await until('gapLost', () => r.events.find((e) => e.type === 'gapLost'), 10_000);
     assert.ok(lost.type === 'gapLost');
     const before = r.got.length;
     assert.ok(lost.range.toMs - lost.range.fromMs >= 15_000, 'the gap spans the outage (5 s + 10 s of 503s)');

@@ -7,19 +7,15 @@
 //     the gap, end_time = just after the reconnect (every level; up to 7 days).
 // What none of them reaches is reported with its exact bounds. Recovered posts go through the
 // source's de-duplication (dedup.ts), so overlaps at either end of a gap cost reads, not repeats.
-import { exponentialBackoff } from '../common/backoff';
 import { systemClock, type Clock } from '../common/clock';
 import { RECOVERY_REACH_MS, type XRecoveryMeans } from './access';
 import { GapFilter } from './dedup';
 import { snowflakeTimeMs } from './post-ids';
 import { includesFor, SEARCH_PATH } from './recent-search';
-import { failureKindOf } from './reconnect-policy';
+import { ReconnectPolicy, type ReconnectSettings } from './reconnect-policy';
 import type { RestClient, XRule } from './rules-sync';
 import type { StreamPost } from './stream-client';
-import { XApiError } from './x-client';
 
-export type RecoveryMeans = XRecoveryMeans;
-export { RECOVERY_REACH_MS };
 
 /** Posts created this long before the last byte may still have been in flight: re-read them. */
 export const GAP_LEAD_MS = 10_000;
@@ -47,7 +43,7 @@ export type GapPlan =
  * backfill_minutes for a reconnect `gapMs` after the last byte, when backfill is open and the
  * gap (with its lead) fits in X's 5 minutes; undefined otherwise.
  */
-export function backfillMinutesFor(gapMs: number, open: readonly RecoveryMeans[]): number | undefined {
+export function backfillMinutesFor(gapMs: number, open: readonly XRecoveryMeans[]): number | undefined {
   if (!open.includes('backfill')) return undefined;
   const need = Math.max(0, gapMs) + GAP_LEAD_MS + GAP_TAIL_MS;
   if (need > RECOVERY_REACH_MS.backfill) return undefined;
@@ -56,15 +52,21 @@ export function backfillMinutesFor(gapMs: number, open: readonly RecoveryMeans[]
 
 const iso = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString();
 
+/** Recent search over a gap: from the newest id delivered before it (else its start) to just after its end. */
+export function searchPlan(gap: Gap): Extract<GapPlan, { means: 'search' }> {
+  const endTime = iso(gap.toMs + 999);
+  return gap.afterId ? { means: 'search', sinceId: gap.afterId, endTime } : { means: 'search', startTime: iso(gap.fromMs), endTime };
+}
+
 /** How to fill `gap` once the new connection is up (backfill is decided before, at connect). */
-export function planGap(gap: Gap, o: { open: readonly RecoveryMeans[]; mode: 'filtered' | 'sample'; now: number }): GapPlan {
+export function planGap(gap: Gap, o: { open: readonly XRecoveryMeans[]; mode: 'filtered' | 'sample'; now: number }): GapPlan {
   const age = o.now - gap.fromMs;
   if (o.mode === 'filtered' && o.open.includes('recovery') && age <= RECOVERY_REACH_MS.recovery) {
     return { means: 'recovery', startTime: iso(gap.fromMs), endTime: iso(gap.toMs + 999) };
   }
   if (o.mode === 'filtered' && o.open.includes('search')) {
     if (age > RECOVERY_REACH_MS.search - 60_000) return { means: 'none', reason: 'the gap began more than 7 days ago, beyond recent search' };
-    return gap.afterId ? { means: 'search', sinceId: gap.afterId, endTime: iso(gap.toMs + 999) } : { means: 'search', startTime: iso(gap.fromMs), endTime: iso(gap.toMs + 999) };
+    return searchPlan(gap);
   }
   return {
     means: 'none',
@@ -95,6 +97,8 @@ export interface SearchRecoveryOptions {
   maxPages?: number;
   /** Most attempts per request after 429/5xx/network errors (default 4). */
   maxAttempts?: number;
+  /** The waits between attempts (default: X's reconnect rules). */
+  reconnect?: Partial<ReconnectSettings>;
   clock?: Clock;
   isClosed(): boolean;
 }
@@ -107,6 +111,7 @@ const sleep = (clock: Clock, ms: number) => new Promise<void>((r) => clock.setTi
  */
 export async function searchGap(plan: Extract<GapPlan, { means: 'search' }>, gap: Gap, filter: GapFilter, o: SearchRecoveryOptions): Promise<SearchRecoveryResult> {
   const clock = o.clock ?? systemClock;
+  const policy = new ReconnectPolicy(o.reconnect ?? {}, clock);
   const endMs = Date.parse(plan.endTime);
   const wait = endMs + SEARCH_END_MARGIN_MS - clock.now();
   if (wait > 0) await sleep(clock, wait);
@@ -125,7 +130,7 @@ export async function searchGap(plan: Extract<GapPlan, { means: 'search' }>, gap
       let body: { data?: Array<Record<string, unknown>>; includes?: Record<string, Array<Record<string, unknown>>>; meta?: { next_token?: string } };
       try {
         requests++;
-        body = (await withRetries(() => o.client.get(SEARCH_PATH, query, 'gap recovery search'), o, clock)).data ?? {};
+        body = (await withRetries(() => o.client.get(SEARCH_PATH, query, 'gap recovery search'), o, policy, clock)).data ?? {};
       } catch (err) {
         lost.push({ fromMs: gap.fromMs, toMs: oldestMs ?? gap.toMs, rule: rule.value, reason: (err as Error).message });
         token = undefined;
@@ -157,19 +162,18 @@ export async function searchGap(plan: Extract<GapPlan, { means: 'search' }>, gap
   return { posts, requests, lost };
 }
 
-/** One request, retried after 429 (not before its reset), 5xx and network errors; 4xx is final. */
-async function withRetries<T>(fn: () => Promise<T>, o: SearchRecoveryOptions, clock: Clock): Promise<T> {
+/** One request, retried by the source's reconnect rules after 429, 5xx and network errors; 4xx is final. */
+async function withRetries<T>(fn: () => Promise<T>, o: SearchRecoveryOptions, policy: ReconnectPolicy, clock: Clock): Promise<T> {
   const attempts = Math.max(1, o.maxAttempts ?? 4);
-  const backoff = exponentialBackoff({ initialMs: 1000, maxMs: 60_000 });
   for (let i = 1; ; i++) {
     try {
-      return await fn();
+      const res = await fn();
+      policy.connected();
+      return res;
     } catch (err) {
-      const kind = failureKindOf(err);
-      const retriable = kind === 'network' || kind === 'http' || kind === 'rateLimited';
-      if (!retriable || i >= attempts || o.isClosed()) throw err;
-      const floor = err instanceof XApiError ? err.retryNotBeforeMs : undefined;
-      await sleep(clock, Math.max(backoff.delay(i), floor !== undefined ? floor - clock.now() : 0));
+      const decision = policy.afterError(err);
+      if (!decision || decision.kind === 'clientError' || i >= attempts || o.isClosed()) throw err;
+      await sleep(clock, decision.delayMs);
     }
   }
 }

@@ -4,7 +4,7 @@
 // their values, so the node says them in the user's language.
 import { DEFAULT_EXPANSIONS, DEFAULT_TWEET_FIELDS, DEFAULT_USER_FIELDS, fieldList, fieldParams, unknownFields } from './fields';
 import { X_RECONNECT_DEFAULTS, type ReconnectSettings } from './reconnect-policy';
-import { DEFAULT_STALL_TIMEOUT_MS } from './stream-client';
+import { DEFAULT_STALL_TIMEOUT_MS } from './access';
 import type { Overflow, XSourceMode } from './x-source';
 
 export const X_SOURCE_MODES: readonly XSourceMode[] = ['filtered', 'sample', 'search'];

@@ -7,7 +7,7 @@ import { systemClock, type Clock } from '../common/clock';
 import { ReconnectPolicy, type ReconnectDecision } from './reconnect-policy';
 import type { RestClient } from './rules-sync';
 import type { StreamPost } from './stream-client';
-import { XApiError, XNetworkError } from './x-client';
+import type { XApiError } from './x-client';
 
 export const SEARCH_PATH = '/2/tweets/search/recent';
 const SEVEN_DAYS_MS = 7 * 86400_000;
@@ -137,12 +137,11 @@ export class RecentSearchPoller {
       more = await this.pollOnce();
     } catch (err) {
       if (this.closed) return;
-      if (err instanceof XApiError && err.fatal) {
-        this.o.handlers.fatal?.(err);
+      const decision = this.policy.afterError(err);
+      if (!decision) {
+        this.o.handlers.fatal?.(err as XApiError);
         return;
       }
-      const kind = err instanceof XApiError ? (err.status === 429 ? 'rateLimited' : 'http') : err instanceof XNetworkError ? 'network' : 'http';
-      const decision = this.policy.next(kind, { resetAtMs: err instanceof XApiError ? err.retryNotBeforeMs : undefined });
       this.o.handlers.retrying?.(err as Error, decision);
       this.schedule(decision.delayMs);
       return;

@@ -118,6 +118,17 @@ export class ReconnectPolicy {
     }
   }
 
+  /**
+   * The wait before retrying after `err`, or undefined when the caller must stop: an answer no
+   * retry can turn good, or client errors repeated maxClientErrorRetries times.
+   */
+  afterError(err: unknown): ReconnectDecision | undefined {
+    const kind = failureKindOf(err);
+    if (kind === 'fatal') return undefined;
+    const d = this.next(kind, { resetAtMs: err instanceof XApiError ? err.retryNotBeforeMs : undefined });
+    return d.giveUp ? undefined : d;
+  }
+
   /** Consecutive failures of `kind` so far. */
   count(kind: FailureKind): number {
     return this.counts[kind];

@@ -1,6 +1,6 @@
 // What the X stream node shows and says for each event of its source: one pure function, so
 // every status and log line is unit-tested without Node-RED. `t` is the node's message catalogue.
-import type { RecoveryMeans } from './gap-recovery';
+import type { XRecoveryMeans } from './access';
 import { XRulesError } from './rules-sync';
 import { XApiError } from './x-client';
 import type { XSourceEvent } from './x-source';
@@ -134,6 +134,6 @@ export function outcomeOf(e: XSourceEvent, t: Translate, ctx: StatusContext): Ev
   }
 }
 
-function meansName(means: RecoveryMeans | 'none', t: Translate): string {
+function meansName(means: XRecoveryMeans | 'none', t: Translate): string {
   return t(`recovery.${means}`);
 }

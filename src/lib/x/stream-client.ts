@@ -6,7 +6,7 @@ import * as https from 'node:https';
 import * as zlib from 'node:zlib';
 import { systemClock, type Clock } from '../common/clock';
 import { boundedDelay } from '../common/timers';
-import { DEFAULT_STALL_TIMEOUT_MS } from './access';
+import { DEFAULT_STALL_TIMEOUT_MS, type XRecoveryMeans } from './access';
 import { LineFramer, type FrameEvent } from './framing';
 import { failureKindOf, ReconnectPolicy, type FailureKind, type ReconnectDecision } from './reconnect-policy';
 import { XApiError, XNetworkError } from './x-client';
@@ -25,7 +25,7 @@ export interface StreamPost {
   matching_rules?: Array<{ id: string; tag?: string }>;
   errors?: unknown[];
   /** Set by the source on posts read again to fill a gap. */
-  recovered?: 'backfill' | 'recovery' | 'search';
+  recovered?: XRecoveryMeans;
 }
 
 export interface StreamProblem {
@@ -75,7 +75,7 @@ export interface StreamClientOptions {
   /** One connection only (a Recovery request): no reconnect; `ended` says how it ended. */
   oneShot?: boolean;
   policy?: ReconnectPolicy;
-  /** No byte (post or keep-alive) for this long: drop and reconnect (default DEFAULT_STALL_TIMEOUT_MS). */
+  /** No byte (post or keep-alive) for this long: drop and reconnect (default DEFAULT_STALL_TIMEOUT_MS: 90 s, reasoned in access.ts). */
   stallTimeoutMs?: number;
   /** No response headers for this long: a network error (default 10 s). */
   connectTimeoutMs?: number;
@@ -114,8 +114,6 @@ export function isDisconnectProblem(e: StreamProblem): boolean {
   );
 }
 
-// The stall default (90 s: three late heartbeats) and its reasoning are in access.ts.
-export { DEFAULT_STALL_TIMEOUT_MS };
 
 export class StreamClient {
   readonly policy: ReconnectPolicy;

@@ -5,14 +5,14 @@
 import { systemClock, type Clock } from '../common/clock';
 import { BoundedQueue } from './bounded-queue';
 import { GapFilter, IdWindow } from './dedup';
-import { backfillMinutesFor, GAP_LEAD_MS, GAP_TAIL_MS, planGap, searchGap, type Gap, type GapPlan, type LostRange, type RecoveryMeans } from './gap-recovery';
+import { backfillMinutesFor, GAP_LEAD_MS, GAP_TAIL_MS, planGap, searchGap, searchPlan, type Gap, type GapPlan, type LostRange } from './gap-recovery';
+import type { XRecoveryMeans } from './access';
 import { compareIds, snowflakeTimeMs } from './post-ids';
 import { RecentSearchPoller, type CursorStore, type SearchCursor } from './recent-search';
 import { ReconnectPolicy, type ReconnectDecision, type ReconnectSettings } from './reconnect-policy';
 import { listRules, normaliseRules, syncRules, XRulesError, type RestClient, type SyncResult, type XRule } from './rules-sync';
 import { StreamClient, type StreamPost, type StreamProblem, type StreamRequester } from './stream-client';
 import { XStats, type SourceState, type XStatsSnapshot } from './stats';
-import { failureKindOf } from './reconnect-policy';
 import { XApiError } from './x-client';
 
 export type XSourceMode = 'filtered' | 'sample' | 'search';
@@ -27,7 +27,7 @@ export interface XPostMessage {
   /** The author id (data.author_id), for the partition key and the producer. */
   key?: string;
   /** Set on posts that filled a gap after a reconnect: how they were read again. */
-  recovered?: RecoveryMeans;
+  recovered?: XRecoveryMeans;
 }
 
 export type XSourceEvent =
@@ -45,9 +45,9 @@ export type XSourceEvent =
   /** Stopped for good: 401/403, or rules X refuses. */
   | { type: 'stopped'; error: Error }
   /** A reconnect after a gap: how it is being filled. */
-  | { type: 'gap'; gap: Gap; means: RecoveryMeans | 'none' }
+  | { type: 'gap'; gap: Gap; means: XRecoveryMeans | 'none' }
   /** Posts of a gap delivered by recovery (after de-duplication). */
-  | { type: 'recovered'; gap: Gap; means: RecoveryMeans; posts: number; requests: number }
+  | { type: 'recovered'; gap: Gap; means: XRecoveryMeans; posts: number; requests: number }
   /** A part of a gap that could not be filled: posts X had then may be missing. */
   | { type: 'gapLost'; range: LostRange };
 
@@ -72,7 +72,7 @@ export interface XSourceOptions {
   /** Fill gaps after reconnects (default true). */
   recovery?: boolean;
   /** The recovery means the account's access level opens (default: recent search only). */
-  recoveryMeans?: readonly RecoveryMeans[];
+  recoveryMeans?: readonly XRecoveryMeans[];
   /** Recent search pages of 100 per rule for one gap (default 100). */
   recoveryMaxPages?: number;
   stallTimeoutMs?: number;
@@ -125,7 +125,7 @@ export class XSource {
   private readonly awaitingFirstLive = new Set<GapFilter>();
   private readonly recovering = new Set<StreamClient>();
   private readonly recoveryOn: boolean;
-  private readonly means: readonly RecoveryMeans[];
+  private readonly means: readonly XRecoveryMeans[];
 
   constructor(private readonly o: XSourceOptions) {
     this.clock = o.clock ?? systemClock;
@@ -195,13 +195,12 @@ export class XSource {
         return true;
       } catch (err) {
         if (this.closed) return false;
-        if (err instanceof XRulesError || (err instanceof XApiError && (err.fatal || err.status === 400))) {
+        if (err instanceof XRulesError || (err instanceof XApiError && err.status === 400)) {
           this.stop(err);
           return false;
         }
-        const kind = failureKindOf(err);
-        const decision = kind === 'fatal' ? undefined : this.policy.next(kind, { resetAtMs: err instanceof XApiError ? err.retryNotBeforeMs : undefined });
-        if (!decision || decision.giveUp) {
+        const decision = this.policy.afterError(err);
+        if (!decision) {
           this.stop(err as Error);
           return false;
         }
@@ -345,7 +344,8 @@ export class XSource {
       this.replayAfterId = g.afterId;
       return {};
     }
-    g.backfillMinutes = backfillMinutesFor(this.clock.now() - g.fromMs, this.means);
+    // fromMs already reaches GAP_LEAD_MS back; backfillMinutesFor adds the lead itself.
+    g.backfillMinutes = backfillMinutesFor(this.clock.now() - g.fromMs - GAP_LEAD_MS, this.means);
     if (g.backfillMinutes === undefined) return {};
     this.replayAfterId = g.afterId;
     return { backfill_minutes: String(g.backfillMinutes) };
@@ -390,10 +390,7 @@ export class XSource {
         this.emit({ type: 'gapLost', range: { fromMs: gap.fromMs, toMs: gap.toMs, reason: result.error } });
         return;
       }
-      const iso = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString();
-      plan = gap.afterId
-        ? { means: 'search', sinceId: gap.afterId, endTime: iso(gap.toMs + 999) }
-        : { means: 'search', startTime: iso(gap.fromMs), endTime: iso(gap.toMs + 999) };
+      plan = searchPlan(gap);
     }
     const rules = await listRules(this.o.client);
     const res = await searchGap(plan, gap, filter, {
@@ -401,6 +398,7 @@ export class XSource {
       rules,
       params: this.o.params,
       maxPages: this.o.recoveryMaxPages,
+      reconnect: this.o.reconnect,
       clock: this.clock,
       isClosed: () => this.closed,
     });
