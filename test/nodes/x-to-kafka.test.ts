@@ -4,12 +4,17 @@
 // a malformed line, drops, late heartbeats, a 503 with an HTML page, a 429 whose reset lies 40
 // days ahead, and a 10-minute outage. Every post the emulator made while the rules matched is in
 // Kafka exactly once — recovered after each gap by recent search (pay-per-use) — keyed by its
-// author, on the partition the Java client would pick, in the order the node sent it.
+// author, on the partition the Java client would pick, in the order the node sent it. Then the
+// same again and again: twelve rounds of drops (clean, TCP reset, mid-record), every disconnect
+// type, stalls past the stall timeout, a proxy's 200 page and a held connection slot. What is in
+// Kafka is read by Kafka's own console consumer, not by our code.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { getTestKafka, type TestKafka } from '../support/kafka';
+import { consoleConsume } from '../support/kafka/console-consumer';
+import { DISCONNECT_TYPES } from '../support/x-emulator/faults';
 import { startXEmulator, type XEmulator } from '../support/x-emulator';
-import { brokerNode, collect, createTopic, getNode, helper, producerNode, readTopic, uniqueTopic, unloadFlow } from '../support/node-red';
+import { brokerNode, collect, createTopic, getNode, helper, producerNode, uniqueTopic, unloadFlow } from '../support/node-red';
 import { loadXFlow, partitionKeyNode, sleep, statusTexts, until, xFlow } from '../support/x-nodes';
 import { keyToBytes, partitionForKey } from '../../src/lib/kafka/murmur2';
 import { compareIds } from '../../src/lib/x/post-ids';
@@ -59,10 +64,13 @@ function warnings(id: string): string[] {
 }
 
 describe('X stream → partition key → Kafka producer (Safe), X faults on a compressed clock', () => {
-  it('every post made while the rules matched is in Kafka once, keyed by author, on the murmur2 partition', async (t) => {
+  for (const [access, means] of [['pay-per-use', 'search'], ['enterprise', 'recovery']] as const) {
+  it(`${access}: every post made while the rules matched is in Kafka once (gaps filled by ${means === 'search' ? 'recent search' : 'backfill and Recovery'}), keyed by author, on the murmur2 partition`, async (t) => {
     const topic = uniqueTopic('x-e2e');
     await createTopic(kafka.brokers, topic, PARTITIONS);
     emu.deleteAllRules();
+    emu.faults.clear();
+    emu.setRate(5);
     const extraNodes = [
       { id: 'b1', type: 'streamsafe-kafka-broker', z: '', brokers: kafka.brokers.join(','), clientId: 'x-e2e', saslMechanism: 'none' },
       { id: 'pk', type: 'streamsafe-partition-key', z: 'tab', key: 'key', keyType: 'msg', nullKey: 'error', partitionsFrom: 'broker', broker: 'b1', topic, metadataMaxAgeMs: '300000', wires: [['p1']] },
@@ -74,7 +82,7 @@ describe('X stream → partition key → Kafka producer (Safe), X faults on a co
     ];
     const flow = xFlow({
       baseUrl: emu.url,
-      account: { access: 'pay-per-use' },
+      account: { access },
       // X's own reconnect rules (emulated ms), gap recovery on, the default stall timeout.
       stream: {
         mode: 'filtered', rules: RULES, recovery: true, stallTimeoutMs: '',
@@ -114,6 +122,23 @@ describe('X stream → partition key → Kafka producer (Safe), X faults on a co
     await reconnected(3, 'the reconnect after 10 minutes');
     await sleep(1000);
 
+    // The same class again and again, on one flow.
+    const rounds: Array<[string, () => void]> = [
+      ['drop', () => emu.faults.drop()],
+      ['drop with TCP reset', () => emu.faults.drop({ reset: true })],
+      ['drop mid-record', () => emu.faults.drop({ midRecord: true })],
+      ['stall past the stall timeout', () => emu.faults.stall(120_000)],
+      ['a proxy page on the reconnect', () => (emu.faults.htmlOk({ count: 1 }), emu.faults.drop())],
+      ['the slot held after a drop (429 TooManyConnections)', () => emu.faults.drop({ holdSlotMs: 30_000 })],
+      ...DISCONNECT_TYPES.filter((d) => d !== 'InvalidRules').slice(0, 6).map((d) => [`disconnect ${d}`, () => emu.faults.operationalDisconnect({ disconnectType: d })] as [string, () => void]),
+    ];
+    for (const [what, fault] of rounds) {
+      const n = conns().length;
+      fault();
+      await reconnected(n + 1, `the reconnect after ${what}`);
+      await sleep(400);
+    }
+
     emu.setRate(0);
     // Recent search takes an end_time 10 s in the past: give it 15 emulated seconds.
     await sleep(1000);
@@ -123,36 +148,42 @@ describe('X stream → partition key → Kafka producer (Safe), X faults on a co
     await sleep(1000);
     assert.equal(caught.msgs.length, 0, caught.msgs[0]?.error?.message);
 
-    const records = await readTopic(kafka.brokers, topic, expected.length, 60_000);
-    const ids = records.map((r) => JSON.parse(r.value!.toString()).id as string);
+    // Kafka's console consumer reads the topic: every record there, duplicates included.
+    const records = (await consoleConsume(kafka.brokers, topic, { expected: 'all', timeoutMs: 120_000 })).map((r) => ({ ...r, post: JSON.parse(r.value!) }));
+    const ids = records.map((r) => r.post.id as string);
     assert.equal(new Set(ids).size, ids.length, 'no post twice in Kafka');
     const have = new Set(ids);
     const missing = expected.filter((id) => !have.has(id));
     assert.deepEqual(missing.slice(0, 5), [], `${missing.length} of ${expected.length} matching posts missing`);
     assert.equal(ids.length, expected.length, 'nothing in Kafka that the rules did not match');
     for (const r of records) {
-      const post = JSON.parse(r.value!.toString());
-      assert.equal(r.key!.toString(), post.author_id);
-      assert.equal(r.partition, partitionForKey(keyToBytes(post.author_id), PARTITIONS));
+      assert.equal(r.key, r.post.author_id);
+      assert.equal(r.partition, partitionForKey(keyToBytes(r.post.author_id), PARTITIONS));
     }
+    // Every acknowledgement names the partition and offset where its post really is.
+    const at = new Map(records.map((r) => [`${r.partition}@${r.offset}`, r.post.id as string]));
+    const wrong = acked.msgs.filter((m) => at.get(`${m.kafka.partition}@${m.kafka.offset}`) !== m.payload.id);
+    assert.equal(acked.msgs.length, records.length, 'one acknowledgement per record');
+    assert.deepEqual(wrong.slice(0, 3).map((m) => m.payload.id), [], 'acknowledged offsets hold their posts');
     // Per partition, Kafka keeps the order the node sent the posts in.
     const sent = new Map(out.msgs.map((m, i) => [m.payload.id as string, i]));
     const byPartition = new Map<number, number[]>();
     for (const r of records) {
       const list = byPartition.get(r.partition) ?? [];
-      list.push(sent.get(JSON.parse(r.value!.toString()).id)!);
+      list.push(sent.get(r.post.id)!);
       byPartition.set(r.partition, list);
     }
     for (const [p, list] of byPartition) for (let i = 1; i < list.length; i++) assert.ok(list[i] > list[i - 1], `order in partition ${p}`);
 
-    const recovered = out.msgs.filter((m) => m.recovered === 'search').length;
+    const recovered = out.msgs.filter((m) => m.recovered === means).length;
     const texts = statusTexts('x1');
     assert.ok(texts.every((s) => !s.includes('<')), 'no HTML in a status');
     assert.ok(texts.some((s) => /503 Service Temporarily Unavailable/.test(s)), 'the 503 page is summarised by its title');
     assert.ok(!warnings('x1').some((w) => /could not be filled|gap of/i.test(w)), warnings('x1').join('\n'));
     const connects = emu.requests().filter((q) => q.endpoint === 'filtered').length;
-    t.diagnostic(`matching posts ${expected.length}, in Kafka ${records.length} (recovered by search ${recovered}), stream requests ${connects}`);
-    assert.ok(recovered > 1000, 'the 10-minute gap came back through recent search');
+    t.diagnostic(`${rounds.length + 3} X faults; matching posts ${expected.length}, in Kafka (console consumer) ${records.length}, recovered by ${means} ${recovered}, stream requests ${connects}`);
+    assert.ok(recovered > 1000, `the 10-minute gap came back through ${means}`);
     await unloadFlow();
   });
+  }
 });
