@@ -6,7 +6,7 @@
 import { after, afterEach, before, beforeEach, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { startXEmulator, type XEmulator } from '../support/x-emulator';
-import { collect, helper, unloadFlow } from '../support/node-red';
+import { collect, getNode, helper, unloadFlow } from '../support/node-red';
 import { loadXFlow, sleep, statusTexts, until, xFlow } from '../support/x-nodes';
 
 const RATE = 500;
@@ -436,5 +436,23 @@ describe('X stream node: what real X answers (issue points 1 and 4)', () => {
     assert.equal(caught.payload.status, 400);
     assert.equal(attempts(r).filter((q) => q.status === 400).length, 4, 'the first 400 and 3 retries');
     assert.match(statusTexts('x1').at(-1)!, /400/);
+  });
+
+  it('rule ids sent as bare JSON numbers: kept exact, so a redeploy deletes the node\'s own rule by its id', async () => {
+    emu.deleteAllRules();
+    emu.setNumericRuleIds(true);
+    try {
+      const flow = xFlow({ baseUrl: emu.url, stream: { mode: 'filtered', rules: [{ value: 'kafka OR coffee', tag: 'n' }] } });
+      await loadXFlow(flow, creds());
+      await collect('out').next(1, 10_000);
+      const [rule] = emu.rules();
+      assert.match(rule.id, /^\d{19}$/);
+      assert.deepEqual(getNode('x1').context().get('rules').map((r: { id: string }) => r.id), [rule.id], 'the 19-digit id, exact');
+      const next = flow.map((n: any) => (n.id === 'x1' ? { ...n, rules: [{ value: 'the', tag: 'other' }] } : n));
+      await helper._redNodes.setFlows(next, null, 'nodes');
+      await until(() => emu.rules().length === 1 && emu.rules()[0].value === 'the', 10_000, 'the old rule deleted by its id');
+    } finally {
+      emu.setNumericRuleIds(false);
+    }
   });
 });
