@@ -1,0 +1,5 @@
+// What the node editors (src/nodes/*/*.html) use from src/lib: one source of truth for the
+// rules the runtime enforces. scripts/editor-bundle.js bundles this file and what it
+// imports into each editor .html as `window.streamsafeEditor`; every import must be
+// browser-safe (no node: modules, no packages), which the bundler checks.
+export * as status from './status';
