@@ -14,6 +14,7 @@ import {
 } from '../kafka/producer/config';
 import { COMPRESSION_NAMES } from '../kafka/codecs/names';
 import { MAX_TOPIC_LENGTH, topicNameProblem } from '../kafka/record';
+import { htmlSafe } from './html';
 
 /** A field's value as the dialog holds it: text, or a checkbox's state. */
 export type EditorValue = string | boolean;
@@ -101,11 +102,12 @@ export function problemsByField(values: EditorValues): Partial<Record<ProducerFi
 
 /**
  * Why the value of `field` is refused, given all the dialog's values (the field's own
- * among them), or undefined when it is fine: translated with `translate` when given,
- * else the runtime's English message. Several problems are joined with "; ".
+ * among them), or undefined when it is fine: translated with `translate` when given (the
+ * values it gets are HTML-escaped: the editor shows reasons as HTML), else the runtime's
+ * English message. Several problems are joined with "; ".
  */
 export function fieldProblem(field: string, values: EditorValues, translate?: Translate): string | undefined {
   const problems = problemsByField(values)[field as ProducerField];
   if (!problems || !problems.length) return undefined;
-  return problems.map((p) => (translate ? translate(p.code, p.values) : p.message)).join('; ');
+  return problems.map((p) => (translate ? translate(p.code, htmlSafe(p.values)) : p.message)).join('; ');
 }
