@@ -51,6 +51,10 @@ describe('producer dialog rules', () => {
       assert.equal(matchingPreset(values), name);
     }
     assert.equal(matchingPreset({ ...defaults(), lingerMs: '7' }), 'custom');
+    // A blank or missing field runs with its default: a node saved without fields is Safe.
+    assert.equal(matchingPreset({}), 'safe');
+    assert.equal(matchingPreset({ ...PRESET_VALUES.throughput, lingerMs: ' ' }), 'custom');
+    assert.equal(matchingPreset({ ...PRESET_VALUES.safe, lingerMs: '' }), 'safe');
     assert.equal(matchingPreset({ ...defaults(), ...PRESET_VALUES.fireAndForget, idempotence: 'false' }), 'fireAndForget');
   });
 

@@ -59,10 +59,16 @@ function same(a: unknown, b: EditorValue): boolean {
   return String(a ?? '').trim() === b;
 }
 
-/** The preset whose fields all hold the dialog's values, or 'custom'. */
+/** The value the runtime uses for a field: a blank or missing one is the default. */
+function effective(values: EditorValues, f: keyof ProducerOptions): unknown {
+  const v = values[f];
+  return v === undefined || v === null || (typeof v === 'string' && v.trim() === '') ? DEFAULTS[f] : v;
+}
+
+/** The preset whose fields all hold the dialog's values (blank: the default, as at run time), or 'custom'. */
 export function matchingPreset(values: EditorValues): PresetName {
   for (const [name, p] of Object.entries(PRESET_VALUES) as Array<[Preset, Partial<Record<keyof ProducerOptions, EditorValue>>]>) {
-    if (PRESET_FIELDS.every((f) => same(values[f], p[f]!))) return name;
+    if (PRESET_FIELDS.every((f) => same(effective(values, f), p[f]!))) return name;
   }
   return 'custom';
 }
