@@ -4,9 +4,9 @@
 // SASL, unknown host) with the error's own message. Also the cluster's topics, for the
 // producer's topic field.
 //
-// Every wait is bounded by the settings' connect + request timeouts, whatever kafkajs
-// does inside, and every client this opens is closed before the answer, also on failure.
-// Nothing retries: a test answers with the first failure.
+// Every wait is bounded by the settings' connect + request timeouts (at most a minute per
+// step), whatever kafkajs does inside, and every client this opens is closed before the
+// answer, also on failure. Nothing retries: a test answers with the first failure.
 
 import { Kafka } from 'kafkajs';
 import { boundedDelay } from '../common/timers';
@@ -128,9 +128,15 @@ function within<T>(ms: number, promise: Promise<T>, what: string, broker?: strin
   });
 }
 
-/** How long one step (a connect with its ApiVersions and SASL exchange, or a request) may take. */
+/**
+ * A test waits at most this long for one step, whatever the settings say (they allow up
+ * to 24.8 days): someone is waiting for the answer in the editor.
+ */
+export const PROBE_STEP_MAX_MS = 60_000;
+
+/** How long one step (a connect with its ApiVersions and SASL exchange) may take. */
 function stepBound(s: BrokerSettings): number {
-  return s.connectionTimeoutMs + s.requestTimeoutMs;
+  return Math.min(PROBE_STEP_MAX_MS, s.connectionTimeoutMs + s.requestTimeoutMs);
 }
 
 /** How long a close may take before it is left to finish in the background. */
@@ -162,7 +168,7 @@ async function withAdmin<T>(s: BrokerSettings, use: (admin: ReturnType<typeof ad
   try {
     connecting = admin.connect();
     await within(stepBound(s), connecting, 'the connection');
-    return await within(s.requestTimeoutMs, use(admin), what);
+    return await within(Math.min(PROBE_STEP_MAX_MS, s.requestTimeoutMs), use(admin), what);
   } catch (err) {
     throw new ClusterProbeError(classifyProbeError(err, used));
   } finally {

@@ -116,7 +116,9 @@ export = function (RED: NodeAPI) {
         return s;
       }
     }
-    const stored = ((id ? RED.nodes.getCredentials(id) : undefined) ?? {}) as Credentials;
+    // Stored credentials of a deployed broker node only: never another node's secrets.
+    const owner = id ? (RED.nodes.getNode(id) as Node | null) : null;
+    const stored = ((owner && owner.type === TYPE ? RED.nodes.getCredentials(id!) : undefined) ?? {}) as Credentials;
     const fields: BrokerFields = {
       ...b,
       username: typedOrStored(b.username, stored.username),
@@ -125,21 +127,31 @@ export = function (RED: NodeAPI) {
     return brokerSettingsFrom(fields, { defaultClientId: `node-red-${id ?? 'test'}`, tlsOptions });
   }
 
-  /** Answers an admin request: 200 with the result or the probe's failure, 400 for unusable settings; never throws. */
-  function answer(res: Response, run: () => Promise<Record<string, unknown>>): void {
-    run().then(
+  /**
+   * Answers an admin request, never throwing: 400 when the settings are unusable, 200 with
+   * the result or with the probe's failure, 500 for anything else (a bug: its message only).
+   */
+  function answer(req: Request, res: Response, run: (s: BrokerSettings) => Promise<Record<string, unknown>>): void {
+    let settings: BrokerSettings;
+    try {
+      settings = requestSettings(req.body);
+    } catch (err) {
+      const problems = err instanceof BrokerSettingsError ? err.problems : [];
+      res.status(400).json({
+        ok: false,
+        error: {
+          kind: 'invalid',
+          reason: problems.length ? problems.map(problemText).join('; ') : ((err as Error)?.message ?? String(err)),
+          problems: problems.map(({ code, fields, values }) => ({ code, fields, values })),
+        },
+      });
+      return;
+    }
+    run(settings).then(
       (result) => res.json({ ok: true, ...result }),
       (err: unknown) => {
-        if (err instanceof ClusterProbeError) {
-          res.json({ ok: false, error: err.failure });
-        } else if (err instanceof BrokerSettingsError) {
-          res.status(400).json({
-            ok: false,
-            error: { kind: 'invalid', reason: err.problems.map(problemText).join('; '), problems: err.problems.map(({ code, fields, values }) => ({ code, fields, values })) },
-          });
-        } else {
-          res.status(400).json({ ok: false, error: { kind: 'invalid', reason: (err as Error)?.message ?? String(err) } });
-        }
+        if (err instanceof ClusterProbeError) res.json({ ok: false, error: err.failure });
+        else res.status(500).json({ ok: false, error: { kind: 'other', reason: (err as Error)?.message ?? String(err), error: (err as Error)?.name ?? 'Error' } });
       },
     );
   }
@@ -148,11 +160,11 @@ export = function (RED: NodeAPI) {
 
   // The dialog's "test connection" button.
   RED.httpAdmin.post(`/${TYPE}/test`, canWrite, (req: Request, res: Response) => {
-    answer(res, async () => ({ ...(await probeCluster(requestSettings(req.body))) }));
+    answer(req, res, async (s) => ({ ...(await probeCluster(s)) }));
   });
 
   // The cluster's topics (internal ones left out), for the producer's topic field.
   RED.httpAdmin.post(`/${TYPE}/topics`, canWrite, (req: Request, res: Response) => {
-    answer(res, async () => ({ topics: await listTopics(requestSettings(req.body)) }));
+    answer(req, res, async (s) => ({ topics: await listTopics(s) }));
   });
 };
