@@ -3,3 +3,5 @@
 // imports into each editor .html as `window.streamsafeEditor`; every import must be
 // browser-safe (no node: modules, no packages), which the bundler checks.
 export * as status from './status';
+export * as producer from './producer';
+export * as broker from './broker';

@@ -1,13 +1,14 @@
 // Broker connection settings → a kafkajs client configuration. The Node-RED
 // broker config node fills BrokerSettings from its fields, credentials and the
-// core tls-config node; everything else here is plain kafkajs.
+// core tls-config node (brokerSettingsFrom, with the rules of broker-settings.ts);
+// everything else here is plain kafkajs.
 
 import type { ConnectionOptions } from 'node:tls';
 import { logLevel as KafkaLogLevel, type KafkaConfig, type logCreator, type SASLOptions } from 'kafkajs';
 import type { ConnectionSettings } from './protocol/kafkajs';
+import { brokerValuesFrom, type BrokerFields, type SaslMechanism } from './broker-settings';
 
-export type SaslMechanism = 'none' | 'plain' | 'scram-sha-256' | 'scram-sha-512';
-export const SASL_MECHANISMS: readonly SaslMechanism[] = ['none', 'plain', 'scram-sha-256', 'scram-sha-512'];
+export { parseBrokerList, SASL_MECHANISMS, splitHostPort, type SaslMechanism } from './broker-settings';
 
 export interface BrokerSettings {
   brokers: string[];
@@ -24,27 +25,6 @@ export interface LogSink {
   warn(msg: string): void;
   info(msg: string): void;
   debug(msg: string): void;
-}
-
-const HOST_PORT = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/;
-
-/** "host:port" or "[ipv6]:port" → its parts; throws with the address named. */
-export function splitHostPort(address: string): { host: string; port: number } {
-  const m = HOST_PORT.exec(address);
-  const port = m ? Number(m[2]) : 0;
-  if (!m || port < 1 || port > 65535) throw new Error(`Broker "${address}" is not host:port`);
-  return { host: m[1].replace(/^\[(.*)\]$/, '$1'), port };
-}
-
-/** "host:port, host:port" → ["host:port", ...]; throws with the bad entry named. */
-export function parseBrokerList(text: unknown): string[] {
-  const list = String(text ?? '')
-    .split(/[\s,]+/)
-    .map((s) => s.trim())
-    .filter(Boolean);
-  if (!list.length) throw new Error('No brokers: list at least one host:port');
-  for (const b of list) splitHostPort(b);
-  return list;
 }
 
 /**
@@ -87,5 +67,33 @@ export function connectionSettings(s: BrokerSettings, sink?: LogSink): Connectio
     ssl: config.ssl,
     sasl: config.sasl,
     log: sink ? ({ log }) => sink.debug(kafkajsLogLine(log)) : undefined,
+  };
+}
+
+export interface BrokerSettingsContext {
+  /** The client id when the field is blank (the node uses node-red-<node id>). */
+  defaultClientId: string;
+  /** The TLS options of a tls-config node, or undefined when there is no such node. */
+  tlsOptions(id: string): ConnectionOptions | undefined;
+}
+
+/**
+ * The broker node's fields and credentials → settings for kafkajs and the producer;
+ * throws BrokerSettingsError (broker-settings.ts) listing every problem.
+ */
+export function brokerSettingsFrom(fields: BrokerFields, ctx: BrokerSettingsContext): BrokerSettings {
+  const tlsNodes = new Map<string, ConnectionOptions | undefined>();
+  const tlsOf = (id: string) => {
+    if (!tlsNodes.has(id)) tlsNodes.set(id, ctx.tlsOptions(id));
+    return tlsNodes.get(id);
+  };
+  const v = brokerValuesFrom(fields, { tlsConfigExists: (id) => tlsOf(id) !== undefined });
+  return {
+    brokers: v.brokers,
+    clientId: v.clientId || ctx.defaultClientId,
+    connectionTimeoutMs: v.connectionTimeoutMs,
+    requestTimeoutMs: v.requestTimeoutMs,
+    tls: v.tls ? (v.tlsConfig ? tlsOf(v.tlsConfig)! : true) : undefined,
+    sasl: v.sasl,
   };
 }

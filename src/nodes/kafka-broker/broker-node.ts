@@ -2,7 +2,7 @@
 import type { Kafka } from 'kafkajs';
 import type { Node, NodeDef } from 'node-red';
 import type { ConnectionOptions } from 'node:tls';
-import type { SaslMechanism } from '../../lib/kafka/client-config';
+import type { BrokerSettings, SaslMechanism } from '../../lib/kafka/client-config';
 import type { ConnectionSettings } from '../../lib/kafka/protocol/kafkajs';
 import type { TopicMetadataCache } from '../../lib/kafka/topic-metadata';
 
@@ -34,6 +34,9 @@ export interface KafkaBrokerNode extends Node<Credentials> {
   kafka(): Kafka;
   /** Settings for a producer's own connections; throws like kafka(). */
   connectionSettings(): ConnectionSettings;
+  /** The checked settings, or undefined when they are unusable (settingsError says why). */
+  settings(): BrokerSettings | undefined;
+  /** Why the settings are unusable, in the runtime's language. */
   settingsError?: string;
   register(user: Node): void;
   deregister(user: Node, done: () => void): void;

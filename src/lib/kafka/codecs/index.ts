@@ -21,16 +21,12 @@ import * as gzip from './gzip';
 import * as lz4 from './lz4';
 import * as snappy from './snappy';
 import * as zstd from './zstd';
+import { CODEC_IDS, COMPRESSION_NAMES, isCompressionName, type CompressionName } from './names';
 
 export { LZ4_BLOCK_INPUT } from './lz4';
 export { ZSTD_DEFAULT_LEVEL, zstdFrames, type ZstdFrame } from './zstd';
 
-export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
-
-export const COMPRESSION_NAMES: readonly CompressionName[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
-
-/** Kafka's codec ids (record batch attributes & 0x07). */
-export const CODEC_IDS: Readonly<Record<CompressionName, number>> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
+export { CODEC_IDS, COMPRESSION_NAMES, isCompressionName, type CompressionName } from './names';
 
 interface Codec {
   compress(input: Buffer): Promise<Buffer>;
@@ -39,10 +35,6 @@ interface Codec {
 
 /** By codec id; 0 (none) is handled before the lookup. */
 const CODECS: ReadonlyArray<Codec | undefined> = [undefined, gzip, snappy, lz4, zstd];
-
-export function isCompressionName(value: unknown): value is CompressionName {
-  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(CODEC_IDS, value);
-}
 
 /** Kafka's codec id for a `compression.type` name. */
 export function codecId(name: CompressionName): number {

@@ -2,8 +2,14 @@
 // The Node-RED editor stores every field as a string; parseProducerOptions
 // turns that into numbers and booleans, validateProducerOptions refuses what
 // the Java client's ProducerConfig would refuse.
+//
+// Every problem is a ProducerProblem: a stable code with its values (which the
+// editor translates), the fields it concerns (which the editor marks) and an
+// English message (which the runtime reports). The rules live here only: the
+// editor runs this file too (src/lib/editor/producer.ts), so it imports
+// nothing that needs Node.
 
-import { COMPRESSION_NAMES as COMPRESSIONS, type CompressionName } from '../codecs';
+import { COMPRESSION_NAMES as COMPRESSIONS, type CompressionName } from '../codecs/names';
 
 export type AcksSetting = 'all' | '1' | '0';
 
@@ -98,30 +104,99 @@ export const JAVA_NAMES: Readonly<Record<keyof ProducerOptions, string>> = Objec
   maxRequestSize: 'max.request.size',
 });
 
+/** A field of the producer's settings: an option, or the preset that fills some of them. */
+export type ProducerField = keyof ProducerOptions | 'preset';
+
+export type ProducerProblemCode =
+  /** {value} */
+  | 'unknownPreset'
+  /** {name, value}: not a whole number */
+  | 'notWholeNumber'
+  /** {value} */
+  | 'badAcks'
+  /** {value, allowed} */
+  | 'badCompression'
+  /** {name, min, value} */
+  | 'tooSmall'
+  /** {name, max, value} */
+  | 'tooLarge'
+  /** {acks}: enable.idempotence needs acks=all */
+  | 'idempotenceNeedsAcksAll'
+  /** {}: enable.idempotence needs retries > 0 */
+  | 'idempotenceNeedsRetries'
+  /** {max, value}: enable.idempotence allows at most 5 requests in flight */
+  | 'idempotenceMaxInFlight'
+  /** {max, backoff}: retry.backoff.max.ms < retry.backoff.ms */
+  | 'backoffMaxBelowBackoff'
+  /** {delivery, linger, request, sum}: delivery.timeout.ms < linger.ms + request.timeout.ms */
+  | 'deliveryTimeoutTooShort';
+
+export interface ProducerProblem {
+  code: ProducerProblemCode;
+  /** The fields whose values make the problem: changing any of them can solve it. */
+  fields: readonly ProducerField[];
+  values: Readonly<Record<string, string | number>>;
+  /** In English, as the runtime reports it. */
+  message: string;
+}
+
+function problem(code: ProducerProblemCode, fields: readonly ProducerField[], values: Record<string, string | number>, message: string): ProducerProblem {
+  return { code, fields, values, message };
+}
+
 export class ProducerConfigError extends Error {
-  constructor(readonly problems: string[]) {
+  /** The problems as messages, in English. */
+  readonly problems: string[];
+
+  constructor(readonly details: readonly ProducerProblem[]) {
+    const problems = details.map((p) => p.message);
     super(`Invalid producer configuration: ${problems.join('; ')}`);
     this.name = 'ProducerConfigError';
+    this.problems = problems;
   }
 }
 
+/** The smallest value of each number option (Java's ProducerConfig ranges; buffer.memory at least 1 KB). */
+export const MINIMUMS: Readonly<Record<Exclude<keyof ProducerOptions, 'acks' | 'idempotence' | 'compression'>, number>> = Object.freeze({
+  retries: 0,
+  retryBackoffMs: 0,
+  retryBackoffMaxMs: 0,
+  requestTimeoutMs: 1,
+  deliveryTimeoutMs: 1,
+  maxInFlight: 1,
+  lingerMs: 0,
+  batchSize: 0,
+  bufferMemory: 1024,
+  maxBlockMs: 0,
+  maxRequestSize: 1,
+});
+
+/** enable.idempotence allows at most this many requests in flight per connection. */
+export const IDEMPOTENT_MAX_IN_FLIGHT = 5;
+
+/** Decimal digits only, as the Java client reads an int ("1e3" and "0x10" are not numbers there). */
+const DECIMAL_INTEGER = /^[+-]?\d+$/;
+
 /**
  * Reads options as the editor stores them (strings, possibly blank). Blank or
- * missing fields take the default; anything unreadable is reported, not guessed.
+ * missing fields take the default; anything unreadable is a problem, not a guess
+ * (its field keeps the default in `options`).
  */
-export function parseProducerOptions(raw: Record<string, unknown>): ProducerOptions {
-  const problems: string[] = [];
+export function readProducerOptions(raw: Record<string, unknown>): { options: ProducerOptions; problems: ProducerProblem[] } {
+  const problems: ProducerProblem[] = [];
   const out = defaultProducerOptions();
   const preset = raw.preset;
   if (typeof preset === 'string' && preset !== 'custom' && preset !== '') {
-    if (!(preset in PRESETS)) problems.push(`unknown preset "${preset}"`);
+    if (!Object.prototype.hasOwnProperty.call(PRESETS, preset)) problems.push(problem('unknownPreset', ['preset'], { value: preset }, `unknown preset "${preset}"`));
   }
   for (const field of NUMBER_FIELDS) {
     const v = raw[field];
-    if (v === undefined || v === null || v === '') continue;
-    const n = typeof v === 'number' ? v : Number(String(v).trim());
+    if (v === undefined || v === null) continue;
+    const text = typeof v === 'number' ? undefined : String(v).trim();
+    if (text === '') continue;
+    const n = text === undefined ? (v as number) : DECIMAL_INTEGER.test(text) ? Number(text) : NaN;
     if (!Number.isFinite(n) || !Number.isInteger(n)) {
-      problems.push(`${JAVA_NAMES[field]} must be a whole number, got "${String(v)}"`);
+      problems.push(problem('notWholeNumber', [field], { name: JAVA_NAMES[field], value: String(v) }, `${JAVA_NAMES[field]} must be a whole number, got "${String(v)}"`));
       continue;
     }
     (out as unknown as Record<string, number>)[field] = n;
@@ -130,7 +205,7 @@ export function parseProducerOptions(raw: Record<string, unknown>): ProducerOpti
     const a = String(raw.acks).trim().toLowerCase();
     if (a === 'all' || a === '-1') out.acks = 'all';
     else if (a === '1' || a === '0') out.acks = a;
-    else problems.push(`acks must be 0, 1 or all, got "${String(raw.acks)}"`);
+    else problems.push(problem('badAcks', ['acks'], { value: String(raw.acks) }, `acks must be 0, 1 or all, got "${String(raw.acks)}"`));
   }
   if (raw.idempotence !== undefined && raw.idempotence !== '') {
     out.idempotence = raw.idempotence === true || raw.idempotence === 'true';
@@ -138,58 +213,101 @@ export function parseProducerOptions(raw: Record<string, unknown>): ProducerOpti
   if (raw.compression !== undefined && raw.compression !== '') {
     const c = String(raw.compression).trim().toLowerCase();
     if ((COMPRESSIONS as readonly string[]).includes(c)) out.compression = c as CompressionName;
-    else problems.push(`compression.type must be one of ${COMPRESSIONS.join(', ')}, got "${String(raw.compression)}"`);
+    else {
+      const allowed = COMPRESSIONS.join(', ');
+      problems.push(problem('badCompression', ['compression'], { value: String(raw.compression), allowed }, `compression.type must be one of ${allowed}, got "${String(raw.compression)}"`));
+    }
   }
-  if (problems.length) throw new ProducerConfigError(problems);
-  return out;
+  return { options: out, problems };
 }
 
-/** The checks the Java client's ProducerConfig makes; an empty list means valid. */
-export function validateProducerOptions(o: ProducerOptions): string[] {
-  const problems: string[] = [];
-  const atLeast = (field: keyof ProducerOptions, min: number) => {
-    const v = o[field] as number;
-    if (!(v >= min)) problems.push(`${JAVA_NAMES[field]} must be at least ${min}, got ${v}`);
-  };
-  atLeast('retries', 0);
-  atLeast('retryBackoffMs', 0);
-  atLeast('retryBackoffMaxMs', 0);
-  atLeast('requestTimeoutMs', 1);
-  atLeast('deliveryTimeoutMs', 1);
-  atLeast('maxInFlight', 1);
-  atLeast('lingerMs', 0);
-  atLeast('batchSize', 0);
-  atLeast('bufferMemory', 1024);
-  atLeast('maxBlockMs', 0);
-  atLeast('maxRequestSize', 1);
-  if (o.retries > MAX_RETRIES) problems.push(`retries must be at most ${MAX_RETRIES}`);
+/**
+ * Reads options as the editor stores them; throws ProducerConfigError listing
+ * every value it cannot read.
+ */
+export function parseProducerOptions(raw: Record<string, unknown>): ProducerOptions {
+  const { options, problems } = readProducerOptions(raw);
+  if (problems.length) throw new ProducerConfigError(problems);
+  return options;
+}
+
+/** The checks the Java client's ProducerConfig makes, each with the fields it concerns; an empty list means valid. */
+export function producerOptionProblems(o: ProducerOptions): ProducerProblem[] {
+  const problems: ProducerProblem[] = [];
+  for (const field of Object.keys(MINIMUMS) as Array<keyof typeof MINIMUMS>) {
+    const v = o[field];
+    const min = MINIMUMS[field];
+    if (!(v >= min)) problems.push(problem('tooSmall', [field], { name: JAVA_NAMES[field], min, value: v }, `${JAVA_NAMES[field]} must be at least ${min}, got ${v}`));
+  }
+  if (o.retries > MAX_RETRIES) {
+    problems.push(problem('tooLarge', ['retries'], { name: JAVA_NAMES.retries, max: MAX_RETRIES, value: o.retries }, `retries must be at most ${MAX_RETRIES}`));
+  }
   if (o.retryBackoffMaxMs < o.retryBackoffMs) {
-    problems.push(`retry.backoff.max.ms (${o.retryBackoffMaxMs}) must be at least retry.backoff.ms (${o.retryBackoffMs})`);
+    problems.push(
+      problem(
+        'backoffMaxBelowBackoff',
+        ['retryBackoffMaxMs', 'retryBackoffMs'],
+        { max: o.retryBackoffMaxMs, backoff: o.retryBackoffMs },
+        `retry.backoff.max.ms (${o.retryBackoffMaxMs}) must be at least retry.backoff.ms (${o.retryBackoffMs})`,
+      ),
+    );
   }
   if (o.idempotence) {
     // Same reasons as the Java client gives.
     if (o.acks !== 'all') {
-      problems.push('Must set acks to all in order to use the idempotent producer. Otherwise we cannot guarantee idempotence');
+      problems.push(
+        problem('idempotenceNeedsAcksAll', ['acks', 'idempotence'], { acks: o.acks }, 'Must set acks to all in order to use the idempotent producer. Otherwise we cannot guarantee idempotence'),
+      );
     }
-    if (o.retries <= 0) problems.push('Must set retries to non-zero when using the idempotent producer');
-    if (o.maxInFlight > 5) {
-      problems.push('Must set max.in.flight.requests.per.connection to at most 5 to use the idempotent producer');
+    if (o.retries <= 0) {
+      problems.push(problem('idempotenceNeedsRetries', ['retries', 'idempotence'], {}, 'Must set retries to non-zero when using the idempotent producer'));
+    }
+    if (o.maxInFlight > IDEMPOTENT_MAX_IN_FLIGHT) {
+      problems.push(
+        problem(
+          'idempotenceMaxInFlight',
+          ['maxInFlight', 'idempotence'],
+          { max: IDEMPOTENT_MAX_IN_FLIGHT, value: o.maxInFlight },
+          `Must set max.in.flight.requests.per.connection to at most ${IDEMPOTENT_MAX_IN_FLIGHT} to use the idempotent producer`,
+        ),
+      );
     }
   }
   if (o.deliveryTimeoutMs < o.lingerMs + o.requestTimeoutMs) {
+    const sum = o.lingerMs + o.requestTimeoutMs;
     problems.push(
-      `delivery.timeout.ms (${o.deliveryTimeoutMs}) should be equal to or larger than linger.ms + request.timeout.ms (${o.lingerMs + o.requestTimeoutMs})`,
+      problem(
+        'deliveryTimeoutTooShort',
+        ['deliveryTimeoutMs', 'lingerMs', 'requestTimeoutMs'],
+        { delivery: o.deliveryTimeoutMs, linger: o.lingerMs, request: o.requestTimeoutMs, sum },
+        `delivery.timeout.ms (${o.deliveryTimeoutMs}) should be equal to or larger than linger.ms + request.timeout.ms (${sum})`,
+      ),
     );
   }
   return problems;
 }
 
+/** The checks the Java client's ProducerConfig makes, as messages; an empty list means valid. */
+export function validateProducerOptions(o: ProducerOptions): string[] {
+  return producerOptionProblems(o).map((p) => p.message);
+}
+
+/**
+ * Every problem of options as the editor stores them: the values that cannot be
+ * read, then the rules the others break (a rule involving an unreadable field is
+ * left out: its verdict would be about the default, not about the value).
+ */
+export function producerProblems(raw: Record<string, unknown>): ProducerProblem[] {
+  const { options, problems } = readProducerOptions(raw);
+  const unreadable = new Set(problems.flatMap((p) => p.fields));
+  return [...problems, ...producerOptionProblems(options).filter((p) => !p.fields.some((f) => unreadable.has(f)))];
+}
+
 /** Parses and validates; throws ProducerConfigError listing every problem. */
 export function producerOptionsFrom(raw: Record<string, unknown>): ProducerOptions {
-  const o = parseProducerOptions(raw);
-  const problems = validateProducerOptions(o);
+  const problems = producerProblems(raw);
   if (problems.length) throw new ProducerConfigError(problems);
-  return o;
+  return readProducerOptions(raw).options;
 }
 
 export function acksNumber(acks: AcksSetting): -1 | 0 | 1 {
