@@ -4,8 +4,8 @@
 // nodes and logs; `i18n` carries the same status for the editor, which renders it again
 // with its own catalogue (src/lib/editor/status.ts). One renderer serves both sides.
 
-/** A value in a status: plain text, a number, or another message (e.g. a translated reason). */
-export type StatusValue = string | number | StatusMessage;
+/** A value in a status: plain text, a number, another message (e.g. a translated reason), or a list of them (shown joined by ", "). */
+export type StatusValue = string | number | StatusMessage | readonly StatusValue[];
 
 export interface StatusMessage {
   /** Key in the node's catalogue section, e.g. "status.connected" for streamsafe-kafka-producer.status.connected. */
@@ -37,16 +37,22 @@ export function clip(text: string, max = STATUS_MAX_CHARS): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-function renderOne(m: StatusMessage, t: StatusTranslate): string {
+/** One message in the language of `t`, its nested messages first; not clipped (a validation reason, a log line). */
+export function renderMessage(m: StatusMessage, t: StatusTranslate): string {
   const values: Record<string, string | number> = {};
-  for (const [name, v] of Object.entries(m.values ?? {})) values[name] = typeof v === 'object' && v !== null ? renderOne(v, t) : v;
-  return t(m.key, values);
+  for (const [name, v] of Object.entries(m.values ?? {})) values[name] = renderValue(v, t);
+  return m.values ? t(m.key, values) : t(m.key);
+}
+
+function renderValue(v: StatusValue, t: StatusTranslate): string | number {
+  if (Array.isArray(v)) return (v as readonly StatusValue[]).map((x) => renderValue(x, t)).join(', ');
+  return typeof v === 'object' && v !== null ? renderMessage(v as StatusMessage, t) : (v as string | number);
 }
 
 /** The status text in the language of `t`, clipped to `max` characters. */
 export function renderStatus(text: StatusText, t: StatusTranslate, max = STATUS_MAX_CHARS): string {
   const parts = Array.isArray(text) ? (text as readonly StatusMessage[]) : [text as StatusMessage];
-  return clip(parts.map((m) => renderOne(m, t)).join(' · '), max);
+  return clip(parts.map((m) => renderMessage(m, t)).join(' · '), max);
 }
 
 /** node.status() argument: `text` in the runtime's language, `i18n` for the editor's. */
