@@ -235,7 +235,7 @@ describe('X credentials node', () => {
     await until(() => statusTexts('x1').includes('invalid: X credentials: no bearer token'), 2000, 'invalid status');
     const last = (getNode('x1').status as any).args.filter((_a: unknown, i: number) => (getNode('x1').status as any).thisValues[i] === getNode('x1')).at(-1)[0];
     assert.equal(last.fill, 'red');
-    assert.deepEqual(last.i18n, { key: 'status.invalid', values: { reason: { key: 'account.noToken', values: {} } } });
+    assert.deepEqual(last.i18n, { key: 'status.invalid', values: { reason: { key: 'account.noToken' } } });
     await unloadFlow();
     await loadXFlow(xFlow({ baseUrl: 'ftp://example', stream: { mode: 'sample' } }), creds());
     await until(() => statusTexts('x1').includes('invalid: X credentials: base URL is not http(s)'), 2000, 'invalid status');

@@ -3,6 +3,8 @@
 // runtime's). The runtime still sends `text` (rendered in its own language) for Status
 // nodes and logs; `i18n` carries the same status for the editor, which renders it again
 // with its own catalogue (src/lib/editor/status.ts). One renderer serves both sides.
+// Node-RED forwards only text, fill and shape of a status to the editor, so `i18n` travels
+// on a comms topic of its own (statusPublisher below).
 
 /** A value in a status: plain text, a number, another message (e.g. a translated reason), or a list of them (shown joined by ", "). */
 export type StatusValue = string | number | StatusMessage | readonly StatusValue[];
@@ -60,7 +62,44 @@ export function localStatus(fill: Fill | undefined, shape: Shape | undefined, te
   return { fill, shape, text: renderStatus(text, t, max), i18n: text };
 }
 
-/** Shorthand for a message. */
+/** Shorthand for a message (no `values` when there are none). */
 export function msg(key: string, values?: Record<string, StatusValue>): StatusMessage {
-  return values ? { key, values } : { key };
+  return values && Object.keys(values).length ? { key, values } : { key };
+}
+
+/**
+ * Node-RED's runtime sends the editor only `text`, `fill` and `shape` of a status
+ * (@node-red/runtime lib/api/comms.js handleStatusEvent, in 4.x and 5.x): the message goes on
+ * this comms topic too ("streamsafe-status/<node id>"), retained like the status itself, and
+ * the editor (src/lib/editor/status.ts) applies it to the status whose runtime text it matches.
+ */
+export const STATUS_I18N_TOPIC = 'streamsafe-status';
+
+/** What goes on STATUS_I18N_TOPIC: the runtime's text (to match the status) and the message. */
+export interface StatusNote {
+  text: string;
+  i18n: StatusText;
+}
+
+/** RED.comms.publish of the node API. */
+export type CommsPublish = (topic: string, data: unknown, retain: boolean) => void;
+
+/**
+ * A node's status setter: node.status(), and the message on STATUS_I18N_TOPIC for the editor
+ * (a status without one, or a cleared status, removes the retained note).
+ */
+export function statusPublisher(node: { id: string; status(status: NodeStatus | Record<string, never>): void }, publish: CommsPublish): (status: NodeStatus | Record<string, never>) => void {
+  const topic = `${STATUS_I18N_TOPIC}/${node.id}`;
+  let noted = false;
+  return (status) => {
+    node.status(status);
+    const s = status as NodeStatus;
+    if (s.i18n && s.text) {
+      publish(topic, { text: s.text, i18n: s.i18n } satisfies StatusNote, true);
+      noted = true;
+    } else if (noted) {
+      publish(topic, {}, false);
+      noted = false;
+    }
+  };
 }

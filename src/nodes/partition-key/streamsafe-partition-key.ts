@@ -3,7 +3,7 @@
 // Here: the settings are checked, the key reader is built from Node-RED's utilities,
 // the broker config node lends its topic metadata cache, and input/close are passed on.
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { msg, renderMessage, type StatusValue } from '../../lib/common/status-message';
+import { msg, renderMessage, statusPublisher, type StatusValue } from '../../lib/common/status-message';
 import {
   invalidStatus,
   KeyPartitioner,
@@ -29,11 +29,13 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, config);
     const node = this;
     const t = (key: string, subs?: Record<string, string | number>) => RED._(`streamsafe-partition-key.${key}`, subs);
+    // node.status(), and the status as a message for the editor to show in its own language.
+    const setStatus = statusPublisher(node, RED.comms.publish);
 
     // A node that cannot work still answers every msg, with the reason, so none is lost silently.
     // The status carries the short reason (a message: the editor shows it in its own language).
     const refuseAll = (reason: string, short: StatusValue = reason) => {
-      node.status(invalidStatus(short, t));
+      setStatus(invalidStatus(short, t));
       node.error(reason);
       node.on('input', (_msg: NodeMessageInFlow, _send: Send, done: Done) => done(new PartitionKeyError(reason)));
     };
@@ -93,7 +95,7 @@ export = function (RED: NodeAPI) {
       settings,
       readKey,
       t,
-      status: (s) => node.status(s),
+      status: setStatus,
       warn: (text) => node.warn(text),
       error: (err) => node.error(err),
       metadata,

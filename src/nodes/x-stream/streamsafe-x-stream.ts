@@ -5,7 +5,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import type { Request, Response } from 'express';
 import { scaledClock, type Clock } from '../../lib/common/clock';
 import { boundedDelay } from '../../lib/common/timers';
-import { msg, renderMessage, type NodeStatus, type StatusValue } from '../../lib/common/status-message';
+import { msg, renderMessage, statusPublisher, type NodeStatus, type StatusValue } from '../../lib/common/status-message';
 import { recoveryOptions } from '../../lib/x/access';
 import { parseXStreamSettings } from '../../lib/x/options';
 import type { SearchCursor } from '../../lib/x/recent-search';
@@ -76,10 +76,12 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, config);
     const node = this;
     let closed = false;
+    // node.status(), and the status as a message for the editor to show in its own language.
+    const setStatus = statusPublisher(node, RED.comms.publish);
 
     /** Does not start: the short reason in the status (a message, shown in the editor's language), the whole one to the log and Catch. */
     const refuse = (reason: StatusValue, full: string) => {
-      node.status(invalidStatus(reason, t));
+      setStatus(invalidStatus(reason, t));
       node.error(full, { payload: { error: full } });
     };
 
@@ -111,7 +113,7 @@ export = function (RED: NodeAPI) {
 
     // ---- status -----------------------------------------------------------
     const show = (s: NodeStatus) => {
-      if (!closed) node.status(s);
+      if (!closed) setStatus(s);
     };
     let lastShown = '';
     const statusTimer = setInterval(() => {
@@ -119,7 +121,7 @@ export = function (RED: NodeAPI) {
       const status = summaryStatus(source.snapshot(), t);
       if (status.text === lastShown) return;
       lastShown = status.text ?? '';
-      node.status(status);
+      setStatus(status);
     }, boundedDelay(STATUS_EVERY_MS));
     statusTimer.unref?.();
 
@@ -213,7 +215,7 @@ export = function (RED: NodeAPI) {
         .finally(() => {
           closed = true;
           client.close();
-          node.status({});
+          setStatus({});
           done();
         });
     });
