@@ -3,3 +3,5 @@
 // imports into each editor .html as `window.streamsafeEditor`; every import must be
 // browser-safe (no node: modules, no packages), which the bundler checks.
 export * as status from './status';
+export * as x from './x';
+export * as partitionKey from './partition-key';
