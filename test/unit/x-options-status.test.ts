@@ -69,6 +69,8 @@ describe('xStreamProblems: every field, the editor\'s rules and the runtime\'s',
   it('mode and overflow: only the known values', () => {
     assert.deepEqual(problemsOf({ mode: 'firehose' }), [['mode', 'Unknown mode "firehose": use filtered, sample or search']]);
     assert.deepEqual(problemsOf({ overflow: 'block' }), [['overflow', 'Unknown "when full" setting "block": use drop or pause']]);
+    // A node without them (an old flow; a dialog select with nothing chosen gives null): the defaults.
+    assert.deepEqual(problemsOf({ mode: null, overflow: null }), []);
   });
   it('rules: a tag without a value, the same rule twice (normaliseRules, as XSource checks them)', () => {
     assert.deepEqual(problemsOf({ mode: 'filtered', rules: [{ value: 'a' }, { value: '', tag: 't' }, { value: ' a ' }, { value: '', tag: '' }] }), [

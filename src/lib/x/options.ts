@@ -110,7 +110,7 @@ export function xStreamProblems(config: Record<string, unknown>, accessLevel?: u
       if (p) out.push({ field, message: p });
     }
   }
-  if (config.overflow !== undefined && config.overflow !== '' && !(X_OVERFLOW as readonly unknown[]).includes(config.overflow)) {
+  if (config.overflow !== undefined && config.overflow !== null && config.overflow !== '' && !(X_OVERFLOW as readonly unknown[]).includes(config.overflow)) {
     out.push({ field: 'overflow', message: msg('errors.overflow', { value: String(config.overflow) }) });
   }
   const [min, max] = X_RECONNECT_RANGE;
