@@ -97,7 +97,7 @@ describe('partition key node: fixed partition count', () => {
     assert.equal(out.msgs[vectors.length + 8].key, 'true');
     assert.ok(Buffer.isBuffer(out.msgs[vectors.length + 3].key), 'a Uint8Array key goes on as a Buffer');
     const last = out.msgs[out.msgs.length - 1];
-    await waitForStatus('pk', new RegExp(`^partition ${last.partition} of 12 \\(fixed\\)$`), 3000);
+    await waitForStatus('pk', new RegExp(`^partition ${last.partition}/12 \\(fixed count\\)$`), 3000);
   });
 
   it('reads the key from a msg path (payload.data.author_id), and passes a msg without key on without a partition', async () => {
@@ -183,16 +183,21 @@ describe('partition key node: fixed partition count', () => {
       [{ key: '$$$(', keyType: 'jsonata' }, /is not a valid expression/],
       [{ key: 'payload..x' }, /is not a valid expression/],
       [{ partitionsFrom: 'broker', broker: '' }, /needs a Kafka broker config node/],
+      [{ partitionsFrom: 'broker', broker: 'nowhere' }, /needs a Kafka broker config node/],
       [{ partitionsFrom: 'broker', broker: 'b1', topic: 'bad topic' }, /illegal/],
       [{ partitionsFrom: 'broker', broker: 'b1', metadataMaxAgeMs: '-1' }, /metadata max age must be a whole number/],
     ];
     for (const [config, reason] of cases) {
       const { out, caught } = await load(config);
-      await waitForStatus('pk', /^invalid configuration$/, 3000);
+      // The status: "invalid: " and the short reason, clipped to the status width.
+      const shown = await waitForStatus('pk', /^invalid: /, 3000);
+      assert.ok(shown.length <= 60, shown);
       getNode('pk').receive({ key: 'k' });
       await settle(out, caught, 1);
       assert.equal(out.msgs.length, 0, JSON.stringify(config));
       assert.match(caught.msgs[0].error.message, reason);
+      // Catch sees "PartitionKeyError: <reason>"; the status begins the same reason.
+      assert.ok(caught.msgs[0].error.message.includes(shown.slice('invalid: '.length).replace(/…$/, '')), `"${shown}" shows the start of "${caught.msgs[0].error.message}"`);
     }
   });
 });
@@ -211,7 +216,7 @@ describe('partition key node: partition count from the broker', () => {
     for (const [i, m] of out.msgs.entries()) assert.equal(m.partition, expectedPartition(keys[i], 9));
     const cache: TopicMetadataCache = getNode('b1').topicMetadata();
     assert.equal(cache.requests, 1, 'one metadata request for 300 msgs');
-    await waitForStatus('pk', new RegExp(`^partition ${out.msgs[out.msgs.length - 1].partition} of 9 \\(broker: ${topic}\\)$`), 3000);
+    await waitForStatus('pk', new RegExp(`^partition ${out.msgs[out.msgs.length - 1].partition}/9 of ${topic}$`), 3000);
     // The broker config node owns the cache: stopping the flow closes it (and its admin client).
     await helper.unload();
     assert.equal(cache.isClosed, true);
@@ -296,7 +301,7 @@ describe('partition key node: partition count from the broker', () => {
       if (Date.now() > deadline) throw new Error('the grown topic was never seen');
       await new Promise((r) => setTimeout(r, 100));
     }
-    await waitForStatus('pk', new RegExp(`of 11 \\(broker: ${topic}\\)$`), 3000);
+    await waitForStatus('pk', new RegExp(`/11 of ${topic}$`), 3000);
   });
 });
 

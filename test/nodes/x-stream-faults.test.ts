@@ -228,7 +228,8 @@ describe('X stream node: faults', () => {
       assert.equal(c.payload.title, title);
       assert.match(c.error.message, new RegExp(`HTTP ${status} ${title}`));
       const last = (helper.getNode('x1').status as any).args.at(-1)[0];
-      assert.deepEqual(last, { fill: 'red', shape: 'dot', text: `stopped: ${title} (HTTP ${status})` });
+      assert.deepEqual({ fill: last.fill, shape: last.shape, text: last.text }, { fill: 'red', shape: 'dot', text: `stopped: ${title} (HTTP ${status})` });
+      assert.deepEqual(last.i18n, { key: 'status.stopped', values: { title, status } });
       await sleep(1500);
       assert.equal(attempts(r).length, 1);
       assert.equal(r.caught.msgs.length, 1);

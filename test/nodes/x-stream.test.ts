@@ -230,12 +230,25 @@ describe('X credentials node', () => {
     await unloadFlow();
   });
 
-  it('a missing token or account refuses to start, with the reason', async () => {
+  it('a missing token or account refuses to start, with the short reason in the status (a message the editor translates)', async () => {
     await loadXFlow(xFlow({ baseUrl: emu.url, stream: { mode: 'sample' } }), {});
-    await until(() => statusTexts('x1').includes('invalid configuration'), 2000, 'invalid status');
+    await until(() => statusTexts('x1').includes('invalid: X credentials: no bearer token'), 2000, 'invalid status');
+    const last = (getNode('x1').status as any).args.filter((_a: unknown, i: number) => (getNode('x1').status as any).thisValues[i] === getNode('x1')).at(-1)[0];
+    assert.equal(last.fill, 'red');
+    assert.deepEqual(last.i18n, { key: 'status.invalid', values: { reason: { key: 'account.noToken' } } });
     await unloadFlow();
     await loadXFlow(xFlow({ baseUrl: 'ftp://example', stream: { mode: 'sample' } }), creds());
-    await until(() => statusTexts('x1').includes('invalid configuration'), 2000, 'invalid status');
+    await until(() => statusTexts('x1').includes('invalid: X credentials: base URL is not http(s)'), 2000, 'invalid status');
+    await unloadFlow();
+    await loadXFlow(xFlow({ baseUrl: emu.url, account: { authType: 'keys' }, stream: { mode: 'sample' } }), { xc: { apiKey: 'k' } });
+    await until(() => statusTexts('x1').includes('invalid: X credentials: no API key secret'), 2000, 'invalid status');
+    await unloadFlow();
+    await loadXFlow(xFlow({ baseUrl: emu.url, stream: { mode: 'search', query: '' } }), creds());
+    await until(() => statusTexts('x1').includes('invalid: Recent search needs a query'), 2000, 'invalid status');
+    await unloadFlow();
+    await loadXFlow(xFlow({ baseUrl: emu.url, stream: { mode: 'sample', stallTimeoutMs: 'soon' } }), creds());
+    await until(() => statusTexts('x1').some((s) => s.startsWith('invalid: Stall timeout must be a whole number from 1 to')), 2000, 'invalid status');
+    assert.ok(statusTexts('x1').every((s) => s.length <= 60), 'clipped');
     await unloadFlow();
   });
 });

@@ -9,20 +9,26 @@ import { ManualClock } from '../../src/lib/common/clock';
 import { KeyError } from '../../src/lib/kafka/key';
 import { keyToBytes, murmur2, partitionForKey } from '../../src/lib/kafka/murmur2';
 import {
+  invalidStatus,
   KeyPartitioner,
   PartitionKeyError,
   STATUS_INTERVAL_MS,
   partitionKeySettings,
   readPath,
   type KeyReader,
-  type PartitionKeyConfig,
   type PartitionKeyMsg,
-  type PartitionKeyStatus,
 } from '../../src/lib/kafka/partition-key';
+import { partitionKeyProblems, type PartitionKeyConfig } from '../../src/lib/kafka/partition-key-settings';
+import { renderMessage, renderStatus, STATUS_MAX_CHARS, type NodeStatus } from '../../src/lib/common/status-message';
+import { catalogue } from './catalogue';
 import { TopicMetadataCache, UnknownTopicError, type MetadataAdmin } from '../../src/lib/kafka/topic-metadata';
 
 /** Translation that shows the catalogue key and its parameters, so tests see what was asked for. */
 const t = (key: string, subs?: Record<string, string | number>) => (subs ? `${key} ${JSON.stringify(subs)}` : key);
+const en = catalogue('en-US', 'streamsafe-partition-key');
+const ko = catalogue('ko', 'streamsafe-partition-key');
+/** What node.status() got, without the message the editor renders again (asserted on its own). */
+const plain = (s: NodeStatus | undefined) => (s && 'fill' in s ? { fill: s.fill, shape: s.shape, text: s.text } : s);
 
 /** An admin whose topics the test sets; with `hold`, answers wait for release(). */
 class ScriptedAdmin implements MetadataAdmin {
@@ -56,7 +62,7 @@ interface Outcome {
 }
 
 function rig(config: PartitionKeyConfig, options: { readKey?: KeyReader; admin?: ScriptedAdmin; clock?: ManualClock } = {}) {
-  const statuses: PartitionKeyStatus[] = [];
+  const statuses: NodeStatus[] = [];
   const warnings: string[] = [];
   const errors: unknown[] = [];
   const outcomes: Outcome[] = [];
@@ -101,7 +107,7 @@ describe('partition key settings', () => {
     assert.deepEqual(s, { key: { type: 'msg', expression: 'key', label: 'msg.key' }, passWithoutKey: true, outputHash: false, partitions: { from: 'fixed', count: 12 } });
     assert.deepEqual(partitionKeySettings({ key: ' msg.payload.id ', partitions: 3 }, t).key, { type: 'msg', expression: 'payload.id', label: 'msg.payload.id' });
     assert.deepEqual(partitionKeySettings({ key: 'author', keyType: 'flow', partitions: 3 }, t).key.label, 'flow.author');
-    const broker = partitionKeySettings({ partitionsFrom: 'broker', topic: ' tweets ', nullKey: 'error', outputHash: 'true' }, t);
+    const broker = partitionKeySettings({ partitionsFrom: 'broker', broker: 'b1', topic: ' tweets ', nullKey: 'error', outputHash: 'true' }, t);
     assert.deepEqual(broker.partitions, { from: 'broker', topic: 'tweets', maxAgeMs: 300000 });
     assert.equal(broker.passWithoutKey, false);
     assert.equal(broker.outputHash, true);
@@ -114,12 +120,74 @@ describe('partition key settings', () => {
       [{ partitions: '2147483648' }, /errors\.partitions/],
       [{ partitions: 1.5 }, /errors\.partitions/],
       [{}, /^errors\.partitions \{"value":""\}$/],
-      [{ partitionsFrom: 'broker', metadataMaxAgeMs: '-1' }, /^errors\.maxAge \{"value":"-1"\}$/],
-      [{ partitionsFrom: 'broker', topic: 'bad topic' }, /illegal/],
+      [{ partitionsFrom: 'broker', broker: 'b1', metadataMaxAgeMs: '-1' }, /^errors\.maxAge \{"value":"-1"\}$/],
+      [{ partitionsFrom: 'broker', broker: 'b1', topic: 'bad topic' }, /illegal/],
     ];
     for (const [config, re] of refused) {
       assert.throws(() => partitionKeySettings(config, t), (e: Error) => e instanceof PartitionKeyError && re.test(e.message), JSON.stringify(config));
     }
+  });
+
+  it('every problem on its field (the rules the editor runs), in the user\'s language', () => {
+    const problems = (config: PartitionKeyConfig, t2 = en) => partitionKeyProblems(config).map((p) => [p.field, renderMessage(p.message, t2)]);
+    assert.deepEqual(problems({ partitions: '12' }), []);
+    assert.deepEqual(problems({ partitionsFrom: 'broker', broker: 'b1', topic: '' }), [], 'the count is not read from a broker source');
+    assert.deepEqual(problems({ keyType: 'env', nullKey: 'drop', partitionsFrom: 'zookeeper' }), [
+      ['keyType', 'Unknown key type "env": use msg, flow, global or jsonata'],
+      ['nullKey', 'Unknown "no key" setting "drop": use pass or error'],
+      ['partitionsFrom', 'Unknown partition source "zookeeper": use fixed or broker'],
+    ]);
+    assert.deepEqual(problems({ key: '', keyType: 'flow', partitions: '0' }).map((p) => p[0]), ['key', 'partitions']);
+    assert.deepEqual(problems({ partitionsFrom: 'broker', broker: '_ADD_', topic: 'a b', metadataMaxAgeMs: 'soon' }).map((p) => p[0]), ['broker', 'topic', 'metadataMaxAgeMs']);
+    // The topic rule is Kafka's own (record.ts topicNameProblem), inside a translated sentence.
+    assert.match(problems({ partitionsFrom: 'broker', broker: 'b1', topic: 'a b' }, ko)[0][1], /^Kafka 토픽 이름이 아닙니다: Topic name "a b" is illegal/);
+    assert.deepEqual(problems({ partitions: '0' }, ko), [['partitions', '파티션 수는 1부터 2147483647 사이의 정수여야 합니다. 입력값: "0"']]);
+  });
+
+  it('the status of a refused node carries the short reason, clipped', () => {
+    const s = invalidStatus({ key: 'errors.partitions', values: { value: 'x'.repeat(80) } }, en);
+    assert.equal(s.fill, 'red');
+    assert.equal(s.text!.length, STATUS_MAX_CHARS);
+    assert.ok(s.text!.startsWith('invalid: The partition count must be a whole number'));
+    assert.ok(renderStatus(s.i18n!, ko).startsWith('잘못된 설정: '));
+  });
+});
+
+describe('KeyPartitioner: statuses in the user\'s language', () => {
+  it('partition N/M of the topic (not "broker: <topic>"), or of the fixed count; en-US and ko from the real catalogues', async () => {
+    const admin = new ScriptedAdmin();
+    admin.counts.set('tweets', 6);
+    const statuses: NodeStatus[] = [];
+    const settings = partitionKeySettings({ partitionsFrom: 'broker', broker: 'b1', topic: 'tweets' }, en);
+    const clock = new ManualClock();
+    const p = new KeyPartitioner({ settings, readKey: (_m, cb) => cb(null, 'k'), t: en, status: (x) => statuses.push(x), warn() {}, error() {}, metadata: new TopicMetadataCache(() => admin), clock });
+    p.receive({}, () => undefined, () => undefined);
+    await settle();
+    clock.advance(STATUS_INTERVAL_MS); // past the status throttle ("reading the partitions of tweets" came first)
+    const last = statuses.at(-1)!;
+    const n = expected('k', 6);
+    assert.equal(last.text, `partition ${n}/6 of tweets`);
+    assert.equal(renderStatus(last.i18n!, ko), `tweets의 파티션 ${n}/6`);
+    p.close();
+
+    const fixed: NodeStatus[] = [];
+    const f = new KeyPartitioner({ settings: partitionKeySettings({ partitions: 6 }, en), readKey: (_m, cb) => cb(null, 'k'), t: en, status: (x) => fixed.push(x), warn() {}, error() {} });
+    assert.equal(fixed[0].text, '6 partitions (fixed)');
+    f.receive({}, () => undefined, () => undefined);
+    assert.equal(fixed.at(-1)!.text, `partition ${n}/6 (fixed count)`);
+    assert.equal(renderStatus(fixed.at(-1)!.i18n!, ko), `파티션 ${n}/6 (고정 개수)`);
+    f.close();
+  });
+
+  it('a failure: red, the reason translated where it is ours, clipped to the status width', () => {
+    const statuses: NodeStatus[] = [];
+    const f = new KeyPartitioner({ settings: partitionKeySettings({ key: 'payload.id', partitions: 6, nullKey: 'error' }, en), readKey: (_m, cb) => cb(null, undefined), t: en, status: (x) => statuses.push(x), warn() {}, error() {} });
+    f.receive({}, () => undefined, () => undefined);
+    const last = statuses.at(-1)!;
+    assert.equal(last.fill, 'red');
+    assert.equal(last.text, 'failed: No key: msg.payload.id is missing');
+    assert.equal(renderStatus(last.i18n!, ko), `실패: ${ko('errors.noKey', { key: 'msg.payload.id', value: 'missing' })}`.slice(0, STATUS_MAX_CHARS));
+    f.close();
   });
 });
 
@@ -145,8 +213,9 @@ describe('KeyPartitioner: fixed partition count', () => {
     assert.equal(r.outcomes[6].msg.key, '7');
     assert.equal(r.outcomes[7].msg.key, '{"id":"1"}');
     assert.ok(Buffer.isBuffer(r.outcomes[10].msg.key), 'a Uint8Array goes on as a Buffer');
-    assert.deepEqual(r.statuses[0], { fill: 'grey', shape: 'ring', text: 'status.readyFixed {"count":12}' });
-    assert.deepEqual(r.statuses[1], { fill: 'green', shape: 'dot', text: `status.partition {"partition":${r.outcomes[0].msg.partition},"count":12,"source":"status.fixed"}` });
+    assert.deepEqual(plain(r.statuses[0]), { fill: 'grey', shape: 'ring', text: 'status.readyFixed {"count":12}' });
+    assert.deepEqual(plain(r.statuses[1]), { fill: 'green', shape: 'dot', text: `status.partitionFixed {"partition":${r.outcomes[0].msg.partition},"count":12}` });
+    assert.deepEqual(r.statuses[1].i18n, { key: 'status.partitionFixed', values: { partition: r.outcomes[0].msg.partition as number, count: 12 } });
   });
 
   it('a msg without key: passed on without partition, key and hash, or failed with "fail" chosen', () => {
@@ -157,7 +226,7 @@ describe('KeyPartitioner: fixed partition count', () => {
       assert.equal(o.sent, true);
       assert.equal('partition' in o.msg || 'key' in o.msg || 'murmur2' in o.msg, false);
     }
-    assert.deepEqual(pass.statuses.at(-1), { fill: 'grey', shape: 'dot', text: 'status.noKey' });
+    assert.deepEqual(plain(pass.statuses.at(-1)), { fill: 'grey', shape: 'dot', text: 'status.noKey' });
 
     const fail = rig({ key: 'payload.id', partitions: '4', nullKey: 'error' });
     fail.receive({ payload: {} }, { payload: { id: null } });
@@ -216,7 +285,7 @@ describe('KeyPartitioner: partition count from the broker', () => {
   it('one lookup for many msgs; they keep their order while it is under way, also msgs of a topic already known', async () => {
     const admin = new ScriptedAdmin();
     admin.counts.set('tweets', 9).set('other', 3);
-    const r = rig({ partitionsFrom: 'broker', topic: '' }, { admin });
+    const r = rig({ partitionsFrom: 'broker', broker: 'b1', topic: '' }, { admin });
     // "other" becomes known first.
     r.receive({ topic: 'other', key: 'warm', i: -1 });
     await settle();
@@ -226,7 +295,7 @@ describe('KeyPartitioner: partition count from the broker', () => {
     await settle();
     assert.equal(r.outcomes.length, 1, 'all wait for the first lookup of "tweets"');
     r.clock.advance(STATUS_INTERVAL_MS); // past the status throttle
-    assert.deepEqual(r.statuses.at(-1), { fill: 'yellow', shape: 'dot', text: 'status.reading {"topic":"tweets"}' });
+    assert.deepEqual(plain(r.statuses.at(-1)), { fill: 'yellow', shape: 'dot', text: 'status.reading {"topic":"tweets"}' });
     admin.release();
     await settle();
     assert.deepEqual(r.outcomes.map((o) => o.msg.i), [-1, ...keys.map((_, i) => i)]);
@@ -242,7 +311,7 @@ describe('KeyPartitioner: partition count from the broker', () => {
   it('msg.refreshPartitions reads the count again at once; a changed count is warned about and used from that msg on', async () => {
     const admin = new ScriptedAdmin();
     admin.counts.set('grow', 3);
-    const r = rig({ partitionsFrom: 'broker', topic: 'grow' }, { admin });
+    const r = rig({ partitionsFrom: 'broker', broker: 'b1', topic: 'grow' }, { admin });
     r.receive({ key: 'k1' });
     await settle();
     admin.counts.set('grow', 8);
@@ -257,7 +326,7 @@ describe('KeyPartitioner: partition count from the broker', () => {
   it('unknown topics, msgs without topic and illegal topic names fail; the queue goes on', async () => {
     const admin = new ScriptedAdmin();
     admin.counts.set('known', 2);
-    const r = rig({ partitionsFrom: 'broker', topic: '' }, { admin });
+    const r = rig({ partitionsFrom: 'broker', broker: 'b1', topic: '' }, { admin });
     r.receive({ topic: 'missing', key: 'a', i: 0 }, { key: 'a', i: 1 }, { topic: 'not a topic!', key: 'a', i: 2 }, { topic: 'known', key: 'a', i: 3 });
     await settle();
     assert.deepEqual(r.outcomes.map((o) => o.msg.i), [0, 1, 2, 3]);
@@ -272,7 +341,7 @@ describe('KeyPartitioner: partition count from the broker', () => {
     const admin = new ScriptedAdmin();
     admin.counts.set('t', 4);
     admin.hold = true;
-    const r = rig({ partitionsFrom: 'broker', topic: 't' }, { admin });
+    const r = rig({ partitionsFrom: 'broker', broker: 'b1', topic: 't' }, { admin });
     r.receive({ key: 'a', i: 0 }, { key: 'b', i: 1 }, { key: 'c', i: 2 });
     await settle();
     assert.equal(r.outcomes.length, 0);
@@ -296,7 +365,7 @@ describe('KeyPartitioner: partition count from the broker', () => {
   });
 
   it('refuses to start without a metadata cache when counts come from the broker', () => {
-    const settings = partitionKeySettings({ partitionsFrom: 'broker', topic: 't' }, t);
+    const settings = partitionKeySettings({ partitionsFrom: 'broker', broker: 'b1', topic: 't' }, t);
     assert.throws(() => new KeyPartitioner({ settings, readKey: (_m, cb) => cb(null, 'k'), t, status() {}, warn() {}, error() {} }), TypeError);
   });
 });
@@ -306,7 +375,7 @@ describe('KeyPartitioner: status', () => {
     const clock = new ManualClock();
     const r = rig({ partitions: '5' }, { clock });
     const shown = () => r.statuses.slice(1).map((s) => s.text);
-    const partitionText = (key: string) => `status.partition {"partition":${expected(key, 5)},"count":5,"source":"status.fixed"}`;
+    const partitionText = (key: string) => `status.partitionFixed {"partition":${expected(key, 5)},"count":5}`;
     r.receive({ key: 'a' });
     assert.deepEqual(shown(), [partitionText('a')], 'the first is shown at once');
     r.receive({ key: 'b' }, { key: 'c' }, { key: 'd' });

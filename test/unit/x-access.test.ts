@@ -10,10 +10,12 @@ import {
   checkRulesForAccess,
   DEFAULT_ACCESS_LEVEL,
   DEFAULT_STALL_TIMEOUT_MS,
-  describeAccess,
+  accessSummary,
   isAccessLevel,
   MAX_BACKFILL_MINUTES,
   modeProblem,
+  queryProblem,
+  ruleCountProblem,
   RECOVERY_REACH_MS,
   recoveryOptions,
   ruleLength,
@@ -21,6 +23,13 @@ import {
   X_STREAM_KEEPALIVE_MS,
   type XAccessLevel,
 } from '../../src/lib/x/access';
+import { renderMessage, type StatusMessage } from '../../src/lib/common/status-message';
+import { catalogue } from './catalogue';
+
+// Problems are messages of the X stream's catalogue: rendered here in English and Korean.
+const en = catalogue('en-US', 'streamsafe-x-stream');
+const ko = catalogue('ko', 'streamsafe-x-stream');
+const say = (m: StatusMessage | undefined) => renderMessage(m!, en);
 
 describe('X_ACCESS: the figures X documents', () => {
   it('lists the four levels, pay-per-use first and the default', () => {
@@ -132,18 +141,15 @@ describe('checkRulesForAccess', () => {
     assert.deepEqual(problems.map((p) => p.index), [1000, 1001]);
     assert.equal(problems[0].value, 'kafka 1000');
     assert.equal(problems[0].messages.length, 1);
-    assert.match(problems[0].messages[0], /1,000 rules/);
-    assert.match(problems[0].messages[0], /Pay-per-use/);
-    assert.match(problems[0].messages[0], /rule 1,001 of 1,002/);
+    assert.equal(say(problems[0].messages[0]), 'rule 1,001 of 1,002: Pay-per-use allows 1,000 rules');
+    assert.equal(renderMessage(problems[0].messages[0], ko), '규칙 1,002개 중 1,001번째: Pay-per-use은(는) 규칙 1,000개까지 허용합니다');
   });
 
   it('a rule too long: the length, the limit and the level', () => {
     const problems = checkRulesForAccess([{ value: 'ok' }, { value: 'x'.repeat(1025) }], 'pro');
     assert.equal(problems.length, 1);
     assert.equal(problems[0].index, 1);
-    assert.match(problems[0].messages[0], /1,025 characters/);
-    assert.match(problems[0].messages[0], /at most 1,024/);
-    assert.match(problems[0].messages[0], /Pro/);
+    assert.equal(say(problems[0].messages[0]), '1,025 characters: Pro allows rules of at most 1,024');
   });
 
   it('counts characters as code points (an emoji is one)', () => {
@@ -173,32 +179,47 @@ describe('checkRulesForAccess', () => {
 
   it('an unknown level is checked as pay-per-use', () => {
     assert.equal(checkRulesForAccess(rules(1001), 'gold').length, 1);
+    assert.match(say(checkRulesForAccess(rules(1001), 'gold')[0].messages[0]), /Pay-per-use allows 1,000 rules/);
+  });
+
+  it('the list as a whole: one line when there are more rules than the level allows', () => {
+    assert.equal(ruleCountProblem(1000, 'pay-per-use'), undefined);
+    assert.equal(say(ruleCountProblem(1001, 'pay-per-use')), '1,001 rules: Pay-per-use allows 1,000');
+    assert.equal(ruleCountProblem(30_000, 'enterprise'), undefined);
+    assert.equal(ruleCountProblem(5, 'basic'), undefined);
   });
 });
 
-describe('modeProblem / backfillProblem', () => {
+describe('modeProblem / backfillProblem / queryProblem', () => {
   it('sample needs Enterprise', () => {
     for (const level of ['pay-per-use', 'basic', 'pro'] as XAccessLevel[]) {
       const why = modeProblem('sample', level);
       assert.ok(why, level);
-      assert.match(why!, /sample stream needs Enterprise/);
-      assert.ok(why!.includes(X_ACCESS[level].label), why);
+      assert.equal(say(why), `The sample stream needs Enterprise access; ${X_ACCESS[level].label} does not include it. Use the filtered stream (rules) or recent search.`);
     }
+    assert.match(renderMessage(modeProblem('sample', 'pro')!, ko), /^Sample stream은 Enterprise 액세스가 필요합니다. Pro에는/);
     assert.equal(modeProblem('sample', 'enterprise'), undefined);
   });
   it('filtered is refused on Basic only', () => {
-    assert.match(modeProblem('filtered', 'basic')!, /filtered stream is not part of Basic/);
+    assert.match(say(modeProblem('filtered', 'basic')), /^Basic access has no filtered stream/);
     for (const level of ['pay-per-use', 'pro', 'enterprise'] as XAccessLevel[]) assert.equal(modeProblem('filtered', level), undefined, level);
   });
   it('recent search is open on every level', () => {
     for (const level of ACCESS_LEVELS) assert.equal(modeProblem('search', level), undefined, level);
   });
-  it('a manual backfill needs Enterprise and at most 5 minutes', () => {
+  it('a manual backfill needs Enterprise (its range, 0 to MAX_BACKFILL_MINUTES, is the settings\' rule)', () => {
     assert.equal(backfillProblem(0, 'pay-per-use'), undefined);
-    assert.match(backfillProblem(2, 'pay-per-use')!, /needs Enterprise/);
-    assert.match(backfillProblem(1, 'pro')!, /Pro/);
+    assert.match(say(backfillProblem(2, 'pay-per-use')), /^Backfill needs Enterprise access; Pay-per-use does not include it/);
+    assert.match(say(backfillProblem(1, 'pro')), /Pro does not include it/);
     assert.equal(backfillProblem(5, 'enterprise'), undefined);
-    assert.match(backfillProblem(6, 'enterprise')!, /at most 5 minutes/);
+  });
+  it('a recent-search query longer than the level allows (trimmed, code points)', () => {
+    assert.equal(queryProblem('q'.repeat(512), 'pay-per-use'), undefined);
+    assert.equal(queryProblem(` ${'q'.repeat(512)}  `, 'basic'), undefined);
+    assert.equal(say(queryProblem('q'.repeat(513), 'pay-per-use')), 'The query has 513 characters: Pay-per-use allows at most 512');
+    assert.equal(queryProblem('\u{1F600}'.repeat(512), 'pro'), undefined);
+    assert.equal(queryProblem('q'.repeat(4096), 'enterprise'), undefined);
+    assert.ok(queryProblem('q'.repeat(4097), 'enterprise'));
   });
 });
 
@@ -212,14 +233,20 @@ describe('recoveryOptions', () => {
   });
 });
 
-describe('describeAccess', () => {
-  it('one line with the figures', () => {
-    const line = describeAccess('pay-per-use');
-    assert.match(line, /^Pay-per-use: 1 connection, 1,000 rules of ≤ 1,024 characters, /);
-    assert.match(line, /connects 50 \/ 15 min/);
-    assert.match(line, /recent search 450 \/ 15 min, queries ≤ 512 characters/);
-    assert.match(line, /without sample stream, backfill, Recovery/);
-    assert.match(describeAccess('enterprise'), /^Enterprise: 2 connections, 25,000\+ rules of ≤ 2,048 characters, connects by contract/);
-    assert.match(describeAccess('basic'), /^Basic: no filtered stream, recent search 60 \/ 15 min/);
+describe('accessSummary', () => {
+  const line = (level: XAccessLevel, t = en) => {
+    const s = accessSummary(level);
+    return t('access.line', { level: renderMessage(s.level, t), limits: s.parts.map((p) => renderMessage(p, t)).join('; ') });
+  };
+  it('one line with the figures, in the editor\'s language', () => {
+    assert.equal(
+      line('pay-per-use'),
+      'Pay-per-use: filtered stream: 1 connection(s), 1,000 rules of ≤ 1,024 characters, connects 50 / 15 min, rule changes 100 / 15 min, rule lists 450 / 15 min; ' +
+        'recent search 450 / 15 min, queries ≤ 512 characters; without sample stream, backfill, Recovery; every post read is billed (recoveries too)',
+    );
+    assert.match(line('enterprise'), /^Enterprise: filtered stream: 2 connection\(s\), 25,000\+ rules of ≤ 2,048 characters, connects by contract/);
+    assert.match(line('enterprise'), /with sample stream, backfill, Recovery$/);
+    assert.match(line('basic'), /^Basic: no filtered stream; recent search 60 \/ 15 min/);
+    assert.match(line('pay-per-use', ko), /^Pay-per-use: filtered stream: 연결 1개, 규칙 1,000개 \(각 1,024자 이하\)/);
   });
 });

@@ -2,7 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/lib/common/clock';
-import { failureKindOf, ReconnectPolicy, X_RECONNECT_DEFAULTS } from '../../src/lib/x/reconnect-policy';
+import { failureKindOf, ReconnectPolicy } from '../../src/lib/x/reconnect-policy';
+import { X_RECONNECT_DEFAULTS } from '../../src/lib/x/reconnect-settings';
 import { XApiError, XNetworkError } from '../../src/lib/x/x-client';
 
 describe('ReconnectPolicy (X defaults)', () => {

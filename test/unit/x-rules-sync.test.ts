@@ -3,7 +3,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startXEmulator, type XEmulator } from '../support/x-emulator';
-import { normaliseRules, planRulesSync, syncRules, validateRules, XRulesError, type XRule } from '../../src/lib/x/rules-sync';
+import { normaliseRules } from '../../src/lib/x/rule-list';
+import { planRulesSync, syncRules, validateRules, XRulesError, type XRule } from '../../src/lib/x/rules-sync';
 import { BearerSource, XApiError, XClient } from '../../src/lib/x/x-client';
 
 describe('normaliseRules', () => {

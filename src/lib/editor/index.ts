@@ -5,3 +5,5 @@
 export * as status from './status';
 export * as producer from './producer';
 export * as broker from './broker';
+export * as x from './x';
+export * as partitionKey from './partition-key';

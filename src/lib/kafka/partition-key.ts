@@ -8,34 +8,29 @@
 // the translation function, the status, warn and error sinks, the broker's
 // TopicMetadataCache, and a clock for the status throttle.
 import { systemClock, type Clock } from '../common/clock';
+import { localStatus, msg as message, renderMessage, type Fill, type NodeStatus, type StatusMessage, type StatusText, type StatusValue } from '../common/status-message';
 import { KeyError, keyForm } from './key';
 import { murmur2Key, toPositive } from './murmur2';
+import { readPartitionKeySettings, type PartitionKeyConfig, type PartitionKeySettings } from './partition-key-settings';
 import { topicNameProblem } from './record';
 import { DEFAULT_METADATA_MAX_AGE_MS, type TopicMetadataCache } from './topic-metadata';
 
 /** Status updates at most this often: a busy flow would otherwise flood the editor. */
 export const STATUS_INTERVAL_MS = 250;
-/** Kafka's largest partition count (an int32). */
-export const MAX_PARTITIONS = 0x7fffffff;
-export const KEY_TYPES: readonly string[] = ['msg', 'flow', 'global', 'jsonata'];
 
 /** A msg this node cannot place (no key with "fail", a key without bytes, no topic, bad settings, closed). */
 export class PartitionKeyError extends Error {
-  constructor(message: string, cause?: unknown) {
+  /** The reason as a message of the node's catalogue, when it is one of ours (the status shows it in the editor's language). */
+  readonly reason?: StatusMessage;
+  constructor(message: string, cause?: unknown, reason?: StatusMessage) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'PartitionKeyError';
+    this.reason = reason;
   }
 }
 
 /** Translates a key of the node's catalogue (below `streamsafe-partition-key.`). */
 export type Translate = (key: string, subs?: Record<string, string | number>) => string;
-
-/** A Node-RED node status; {} clears it. */
-export interface PartitionKeyStatus {
-  fill?: 'green' | 'yellow' | 'red' | 'grey';
-  shape?: 'dot' | 'ring';
-  text?: string;
-}
 
 /** The msg properties this reads or writes; any others pass through untouched. */
 export interface PartitionKeyMsg {
@@ -50,73 +45,19 @@ export interface PartitionKeyMsg {
 /** Reads the key of a msg; calls back synchronously or later (e.g. JSONata), or throws. */
 export type KeyReader = (msg: PartitionKeyMsg, callback: (err: Error | null, value?: unknown) => void) => void;
 
-/** The editor's settings as Node-RED hands them over (strings, numbers or booleans). */
-export interface PartitionKeyConfig {
-  key?: unknown;
-  keyType?: unknown;
-  nullKey?: unknown;
-  partitionsFrom?: unknown;
-  partitions?: unknown;
-  topic?: unknown;
-  metadataMaxAgeMs?: unknown;
-  outputHash?: unknown;
-}
-
-export interface KeySource {
-  /** msg, flow, global or jsonata */
-  type: string;
-  /** the property path (without a leading "msg.") or the JSONata expression */
-  expression: string;
-  /** how messages name the key: "msg.payload.id", "flow.author", or the JSONata expression */
-  label: string;
-}
-
-export type PartitionCountSource =
-  | { from: 'fixed'; count: number }
-  /** topic '' means msg.topic */
-  | { from: 'broker'; topic: string; maxAgeMs: number };
-
-export interface PartitionKeySettings {
-  key: KeySource;
-  passWithoutKey: boolean;
-  outputHash: boolean;
-  partitions: PartitionCountSource;
-}
-
-function wholeNumber(value: unknown, fallback: number): number {
-  if (value === '' || value === undefined || value === null) return fallback;
-  const n = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(String(value)) ? Number(value) : NaN;
-  return Number.isSafeInteger(n) ? n : NaN;
-}
-
-/** Checks the editor's settings; throws PartitionKeyError with the translated reason. */
+/** Checks the editor's settings (partition-key-settings.ts); throws PartitionKeyError with the first problem, translated. */
 export function partitionKeySettings(config: PartitionKeyConfig, t: Translate): PartitionKeySettings {
-  const type = typeof config.keyType === 'string' && config.keyType !== '' ? config.keyType : 'msg';
-  if (!KEY_TYPES.includes(type)) throw new PartitionKeyError(t('errors.keyType', { type }));
-  const given = typeof config.key === 'string' ? config.key.trim() : '';
-  let expression = given !== '' ? given : type === 'msg' ? 'key' : '';
-  if (expression === '') throw new PartitionKeyError(t('errors.keyMissing'));
-  if (type === 'msg') expression = expression.replace(/^msg\./, '');
-  const label = type === 'jsonata' ? expression : `${type}.${expression}`;
-
-  const passWithoutKey = (config.nullKey || 'pass') !== 'error';
-  const outputHash = config.outputHash === true || config.outputHash === 'true';
-  let partitions: PartitionCountSource;
-  if (config.partitionsFrom === 'broker') {
-    const maxAgeMs = wholeNumber(config.metadataMaxAgeMs, DEFAULT_METADATA_MAX_AGE_MS);
-    if (!(maxAgeMs >= 0)) throw new PartitionKeyError(t('errors.maxAge', { value: String(config.metadataMaxAgeMs) }));
-    const topic = typeof config.topic === 'string' ? config.topic.trim() : '';
-    if (topic) {
-      const problem = topicNameProblem(topic);
-      if (problem) throw new PartitionKeyError(problem);
-    }
-    partitions = { from: 'broker', topic, maxAgeMs };
-  } else {
-    const count = wholeNumber(config.partitions, NaN);
-    if (!(count >= 1 && count <= MAX_PARTITIONS)) throw new PartitionKeyError(t('errors.partitions', { value: String(config.partitions ?? '') }));
-    partitions = { from: 'fixed', count };
+  const r = readPartitionKeySettings(config, DEFAULT_METADATA_MAX_AGE_MS);
+  if ('problems' in r) {
+    const first = r.problems[0].message;
+    throw new PartitionKeyError(renderMessage(first, t), undefined, first);
   }
-  return { key: { type, expression, label }, passWithoutKey, outputHash, partitions };
+  return r.settings;
+}
+
+/** The status of a node that does not start: red, with the short reason. */
+export function invalidStatus(reason: StatusValue, t: Translate): NodeStatus {
+  return localStatus('red', 'dot', message('status.invalid', { reason }), t);
 }
 
 /** Walks a parsed property path (Node-RED's normalisePropertyExpression) from msg; a missing parent gives undefined. */
@@ -133,7 +74,8 @@ export interface KeyPartitionerOptions {
   settings: PartitionKeySettings;
   readKey: KeyReader;
   t: Translate;
-  status(status: PartitionKeyStatus): void;
+  /** node.status: a status made by common/status-message's localStatus, or {} to clear it. */
+  status(status: NodeStatus): void;
   warn(text: string): void;
   /** failures outside any msg's handling (not expected) */
   error(err: unknown): void;
@@ -157,8 +99,6 @@ interface Keyed {
   hash: number;
 }
 
-type Fill = NonNullable<PartitionKeyStatus['fill']>;
-
 /** Places msgs by key, one at a time and in the order they came. */
 export class KeyPartitioner {
   private readonly settings: PartitionKeySettings;
@@ -170,16 +110,15 @@ export class KeyPartitioner {
   private readonly error: KeyPartitionerOptions['error'];
   private readonly metadata: TopicMetadataCache | undefined;
   private readonly clock: Clock;
-  private readonly fixedSource: string;
-  private readonly noKeyText: string;
 
   private closed = false;
-  // Status: the last partition is formatted only when shown (at most every STATUS_INTERVAL_MS).
+  // Status: the last partition is made into a message only when shown (at most every STATUS_INTERVAL_MS).
   private wantFill: Fill = 'green';
-  private wantText: string | null = null; // null: the last partition
+  private wantText: StatusText | null = null; // null: the last partition
   private lastPartition = 0;
   private lastCount = 0;
-  private lastSource = '';
+  /** The topic whose partition count placed the last msg; null: the fixed count. */
+  private lastTopic: string | null = null;
   private shownFill = '';
   private shownText = '';
   private shownAt = -Infinity;
@@ -187,8 +126,6 @@ export class KeyPartitioner {
 
   /** The count each topic had when last used, to warn when it changes. */
   private readonly lastCounts = new Map<string, number>();
-  /** Translated "broker: <topic>" texts, so a msg does not format one. */
-  private readonly sources = new Map<string, string>();
 
   // Order: msgs leave in the order they came, also when one waits for the
   // partition count (or an async key expression); the others queue behind it.
@@ -209,19 +146,19 @@ export class KeyPartitioner {
       if (!options.metadata) throw new TypeError('partitions from the broker need a TopicMetadataCache');
       this.metadata = options.metadata;
     }
-    this.fixedSource = this.t('status.fixed');
-    this.noKeyText = this.t('status.noKey');
-    this.sink({
-      fill: 'grey',
-      shape: 'ring',
-      text: partitions.from === 'broker' ? this.t('status.readyBroker') : this.t('status.readyFixed', { count: partitions.count }),
-    });
+    this.sink(localStatus('grey', 'ring', partitions.from === 'broker' ? message('status.readyBroker') : message('status.readyFixed', { count: partitions.count }), this.t));
+  }
+
+  /** A PartitionKeyError saying `key` of the catalogue (translated by t; the status shows it again in the editor's language). */
+  private problem(key: string, values?: Record<string, string | number>, cause?: unknown): PartitionKeyError {
+    const reason = message(key, values);
+    return new PartitionKeyError(renderMessage(reason, this.t), cause, reason);
   }
 
   /** Takes one msg; send and done are called once it is placed (maybe before this returns). */
   receive(msg: PartitionKeyMsg, send: Send, done: Done): void {
     if (this.closed) {
-      done(new PartitionKeyError(this.t('errors.closed')));
+      done(this.problem('errors.closed'));
       return;
     }
     this.queue.push({ msg, send, done });
@@ -234,7 +171,7 @@ export class KeyPartitioner {
     this.closed = true;
     if (this.statusTimer !== undefined) this.clock.clearTimeout(this.statusTimer);
     this.statusTimer = undefined;
-    for (const job of this.queue.splice(0)) job.done(new PartitionKeyError(this.t('errors.closed')));
+    for (const job of this.queue.splice(0)) job.done(this.problem('errors.closed'));
     this.sink({});
   }
 
@@ -281,7 +218,7 @@ export class KeyPartitioner {
       if (called) return; // a reader that calls back twice must not send a msg twice
       called = true;
       if (err) {
-        this.fail(job, new PartitionKeyError(this.t('errors.keyEvaluate', { key: this.label, reason: err.message }), err));
+        this.fail(job, this.problem('errors.keyEvaluate', { key: this.label, reason: err.message }, err));
         return finish();
       }
       let k: Keyed | null;
@@ -297,13 +234,13 @@ export class KeyPartitioner {
       }
       const partitions = this.settings.partitions;
       if (partitions.from === 'fixed') {
-        this.deliver(job, k, partitions.count, this.fixedSource);
+        this.deliver(job, k, partitions.count, null);
         return finish();
       }
       let topic = partitions.topic;
       if (!topic) {
         if (typeof msg.topic !== 'string' || msg.topic === '') {
-          this.fail(job, new PartitionKeyError(this.t('errors.noTopic')));
+          this.fail(job, this.problem('errors.noTopic'));
           return finish();
         }
         topic = msg.topic;
@@ -329,17 +266,17 @@ export class KeyPartitioner {
     const cached = refresh ? undefined : metadata.cachedPartitionCount(topic, maxAgeMs);
     if (cached !== undefined) {
       this.noteCount(topic, cached);
-      this.deliver(job, k, cached, this.sourceFor(topic));
+      this.deliver(job, k, cached, topic);
       return finish();
     }
-    if (!this.lastCounts.has(topic)) this.setStatus('yellow', this.t('status.reading', { topic }));
+    if (!this.lastCounts.has(topic)) this.setStatus('yellow', message('status.reading', { topic }));
     metadata
       .partitionCount(topic, { maxAgeMs, refresh })
       .then(
         (count) => {
-          if (this.closed) return this.fail(job, new PartitionKeyError(this.t('errors.closed')));
+          if (this.closed) return this.fail(job, this.problem('errors.closed'));
           this.noteCount(topic, count);
-          this.deliver(job, k, count, this.sourceFor(topic));
+          this.deliver(job, k, count, topic);
         },
         (e: Error) => this.fail(job, e),
       )
@@ -355,7 +292,7 @@ export class KeyPartitioner {
     try {
       form = keyForm(value, this.label);
     } catch (e) {
-      throw e instanceof KeyError ? new PartitionKeyError(this.keyErrorText(e), e) : e;
+      throw e instanceof KeyError ? this.keyError(e) : e;
     }
     if (form === null) return null;
     // A number stays a number in msg.key: the producer writes the same decimal text.
@@ -363,19 +300,20 @@ export class KeyPartitioner {
     return { key, hash: murmur2Key(form) };
   }
 
-  private keyErrorText(e: KeyError): string {
+  private keyError(e: KeyError): PartitionKeyError {
     const key = this.label;
     switch (e.problem) {
       case 'number':
-        return this.t('errors.keyNumber', { key, value: e.detail });
+        return this.problem('errors.keyNumber', { key, value: e.detail }, e);
       case 'json':
-        return this.t('errors.keyJson', { key, reason: e.detail });
+        return this.problem('errors.keyJson', { key, reason: e.detail }, e);
       case 'type':
-        return this.t('errors.keyUnsupported', { key, type: e.detail });
+        return this.problem('errors.keyUnsupported', { key, type: e.detail }, e);
     }
   }
 
-  private deliver(job: Job, k: Keyed, count: number, source: string): void {
+  /** `topic`: whose partition count it was; null for the fixed count. */
+  private deliver(job: Job, k: Keyed, count: number, topic: string | null): void {
     const msg = job.msg;
     const partition = toPositive(k.hash) % count;
     msg.partition = partition;
@@ -383,7 +321,7 @@ export class KeyPartitioner {
     if (this.settings.outputHash) msg.murmur2 = k.hash;
     this.lastPartition = partition;
     this.lastCount = count;
-    this.lastSource = source;
+    this.lastTopic = topic;
     this.setStatus('green', null);
     job.send(msg);
     job.done();
@@ -391,20 +329,20 @@ export class KeyPartitioner {
 
   private withoutKey(job: Job, value: 'null' | 'missing'): void {
     if (!this.settings.passWithoutKey) {
-      this.fail(job, new PartitionKeyError(this.t('errors.noKey', { key: this.label, value })));
+      this.fail(job, this.problem('errors.noKey', { key: this.label, value }));
       return;
     }
     const msg = job.msg;
     delete msg.partition;
     delete msg.key;
     if (this.settings.outputHash) delete msg.murmur2;
-    this.setStatus('grey', this.noKeyText);
+    this.setStatus('grey', message('status.noKey'));
     job.send(msg);
     job.done();
   }
 
   private fail(job: Job, err: Error): void {
-    this.setStatus('red', this.t('status.failed', { reason: err.message.slice(0, 60) }));
+    this.setStatus('red', message('status.failed', { reason: err instanceof PartitionKeyError && err.reason ? err.reason : err.message }));
     job.done(err);
   }
 
@@ -417,19 +355,9 @@ export class KeyPartitioner {
     if (previous !== undefined) this.warn(this.t('warn.countChanged', { topic, count, previous }));
   }
 
-  private sourceFor(topic: string): string {
-    let s = this.sources.get(topic);
-    if (s === undefined) {
-      s = this.t('status.broker', { topic });
-      if (this.sources.size > 100) this.sources.clear(); // many topics from msg.topic: keep it small
-      this.sources.set(topic, s);
-    }
-    return s;
-  }
-
   // ---- status ----------------------------------------------------------------
 
-  private setStatus(fill: Fill, text: string | null): void {
+  private setStatus(fill: Fill, text: StatusText | null): void {
     this.wantFill = fill;
     this.wantText = text;
     if (this.statusTimer !== undefined || this.closed) return;
@@ -442,10 +370,15 @@ export class KeyPartitioner {
     this.statusTimer = undefined;
     if (this.closed) return;
     this.shownAt = this.clock.now();
-    const text = this.wantText ?? this.t('status.partition', { partition: this.lastPartition, count: this.lastCount, source: this.lastSource });
-    if (text === this.shownText && this.wantFill === this.shownFill) return;
-    this.shownText = text;
+    const text =
+      this.wantText ??
+      (this.lastTopic === null
+        ? message('status.partitionFixed', { partition: this.lastPartition, count: this.lastCount })
+        : message('status.partitionOf', { partition: this.lastPartition, count: this.lastCount, topic: this.lastTopic }));
+    const status = localStatus(this.wantFill, 'dot', text, this.t);
+    if (status.text === this.shownText && this.wantFill === this.shownFill) return;
+    this.shownText = status.text ?? '';
     this.shownFill = this.wantFill;
-    this.sink({ fill: this.wantFill, shape: 'dot', text });
+    this.sink(status);
   }
 }

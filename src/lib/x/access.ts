@@ -1,7 +1,7 @@
 // What each X API access level allows a stream node to do, as X documents it in 2026, and the
 // checks the editor and the runtime make against it before anything is sent to X. Plain data and
-// functions: no Node-RED here. The X credentials node serves X_ACCESS to the editor
-// (GET /streamsafe-x-credentials/access-levels), so these figures exist in one place only.
+// functions, browser-safe: the editors use this very file (bundled by scripts/editor-bundle.js
+// through src/lib/editor/x.ts), so these figures and rules exist in one place only.
 //
 // Sources (X's documentation repository, github.com/xdevplatform/docs, as published in 2026;
 // the pages are at docs.x.com under the same paths):
@@ -33,6 +33,8 @@
 //         2026), counted once per post per UTC day (a soft guarantee), at most 3 million post reads
 //         a month.
 //   [HD]  x-api/fundamentals/handling-disconnections.mdx — the 20-second keep-alive heartbeat.
+
+import { msg, type StatusMessage } from '../common/status-message';
 
 export type XAccessLevel = 'pay-per-use' | 'basic' | 'pro' | 'enterprise';
 
@@ -209,11 +211,19 @@ export function ruleLength(value: string): number {
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
+/** The level's name as a message (access.level.<level>), translated where it is shown. */
+function levelName(level: unknown): StatusMessage {
+  return msg(`access.level.${isAccessLevel(level) ? level : DEFAULT_ACCESS_LEVEL}`);
+}
+
+// Every problem below is a message of the X stream's catalogue (access.*), so that the node's
+// log and status and the editor's field tooltips say the same thing, each in its own language.
+
 export interface RuleAccessProblem {
   /** The rule's index in the list given. */
   index: number;
   value: string;
-  messages: string[];
+  messages: StatusMessage[];
 }
 
 /**
@@ -229,39 +239,49 @@ export function checkRulesForAccess(rules: ReadonlyArray<{ value: string }>, lev
   const out: RuleAccessProblem[] = [];
   rules.forEach((rule, index) => {
     const value = String(rule?.value ?? '');
-    const messages: string[] = [];
+    const messages: StatusMessage[] = [];
     if (!lim.maxRulesByContract && index >= lim.maxRules) {
-      messages.push(`rule ${fmt(index + 1)} of ${fmt(rules.length)}: ${lim.label} allows ${fmt(lim.maxRules)} rules`);
+      messages.push(msg('access.tooManyRules', { index: fmt(index + 1), count: fmt(rules.length), level: levelName(level), max: fmt(lim.maxRules) }));
     }
     const length = ruleLength(value);
     if (length > lim.maxRuleLength) {
-      messages.push(`${fmt(length)} characters: ${lim.label} allows rules of at most ${fmt(lim.maxRuleLength)}`);
+      messages.push(msg('access.ruleTooLong', { length: fmt(length), level: levelName(level), max: fmt(lim.maxRuleLength) }));
     }
     if (messages.length) out.push({ index, value, messages });
   });
   return out;
 }
 
-/** Why `mode` cannot run on `level`, as a sentence; undefined when it can. */
-export function modeProblem(mode: XStreamMode, level: unknown): string | undefined {
+/** Why `count` rules are more than `level` allows (one line for the whole list); undefined when they fit. */
+export function ruleCountProblem(count: number, level: unknown): StatusMessage | undefined {
   const lim = accessLimits(level);
-  if (mode === 'sample' && !lim.sampleStream) {
-    return `The sample stream needs Enterprise access; ${lim.label} does not include it. Use the filtered stream (rules) or recent search.`;
-  }
-  if (mode === 'filtered' && !lim.filteredStream) {
-    return `The filtered stream is not part of ${lim.label} access; use recent search, or pay-per-use, Pro or Enterprise access.`;
-  }
-  if (mode === 'search' && !lim.recentSearch) return `Recent search is not part of ${lim.label} access.`;
+  if (!lim.filteredStream || lim.maxRulesByContract || count <= lim.maxRules) return undefined;
+  return msg('access.rulesOver', { count: fmt(count), level: levelName(level), max: fmt(lim.maxRules) });
+}
+
+/** Why `mode` cannot run on `level`; undefined when it can. */
+export function modeProblem(mode: XStreamMode, level: unknown): StatusMessage | undefined {
+  const lim = accessLimits(level);
+  if (mode === 'sample' && !lim.sampleStream) return msg('access.sample', { level: levelName(level) });
+  if (mode === 'filtered' && !lim.filteredStream) return msg('access.noFilteredStream', { level: levelName(level) });
+  if (mode === 'search' && !lim.recentSearch) return msg('access.noSearch', { level: levelName(level) });
   return undefined;
 }
 
-/** Why a manual backfill of `minutes` cannot be asked for on `level`; undefined when it can. */
-export function backfillProblem(minutes: number, level: unknown): string | undefined {
+/**
+ * Why a manual backfill of `minutes` cannot be asked for on `level`; undefined when it can. The
+ * range (0 to MAX_BACKFILL_MINUTES) is the settings' (options.ts X_STREAM_NUMBERS).
+ */
+export function backfillProblem(minutes: number, level: unknown): StatusMessage | undefined {
   if (!(minutes > 0)) return undefined;
+  return accessLimits(level).backfill ? undefined : msg('access.backfill', { level: levelName(level) });
+}
+
+/** Why a recent-search query is longer than `level` allows (characters as X counts them); undefined when it fits. */
+export function queryProblem(query: string, level: unknown): StatusMessage | undefined {
   const lim = accessLimits(level);
-  if (!lim.backfill) return `Backfill (backfill_minutes) needs Enterprise access; ${lim.label} does not include it.`;
-  if (minutes > MAX_BACKFILL_MINUTES) return `X backfills at most ${MAX_BACKFILL_MINUTES} minutes, not ${minutes}.`;
-  return undefined;
+  const length = ruleLength(query.trim());
+  return length > lim.searchQueryLength ? msg('access.queryTooLong', { length: fmt(length), level: levelName(level), max: fmt(lim.searchQueryLength) }) : undefined;
 }
 
 /**
@@ -277,28 +297,37 @@ export function recoveryOptions(level: unknown): XRecoveryMeans[] {
   return out;
 }
 
-/** One English line on what `level` allows, e.g. for logs: "Pay-per-use: 1 connection, 1,000 rules of ≤ 1,024 characters, ...". */
-export function describeAccess(level: unknown): string {
+/**
+ * What `level` allows, for the editors: its name and the parts of the line ("filtered stream: 1
+ * connection(s), 1,000 rules of ≤ 1,024 characters, ...", "recent search ...", "with ...",
+ * "without ...", "every post read is billed"), as messages (access.summary.*, access.feature.*).
+ */
+export function accessSummary(level: unknown): { level: StatusMessage; parts: StatusMessage[] } {
   const lim = accessLimits(level);
-  const rate = (n: number | null) => (n === null ? 'by contract' : `${fmt(n)} / 15 min`);
-  const parts: string[] = [];
+  const rate = (n: number | null): StatusMessage => (n === null ? msg('access.summary.byContract') : msg('access.summary.perWindow', { count: fmt(n) }));
+  const parts: StatusMessage[] = [];
   if (lim.filteredStream) {
     parts.push(
-      `${lim.connections} connection${lim.connections === 1 ? '' : 's'}`,
-      `${fmt(lim.maxRules)}${lim.maxRulesByContract ? '+' : ''} rules of ≤ ${fmt(lim.maxRuleLength)} characters`,
-      `connects ${rate(lim.connectsPer15Min)}`,
-      `rule changes ${rate(lim.rulesPostPer15Min)}`,
+      msg('access.summary.stream', {
+        connections: fmt(lim.connections),
+        rules: lim.maxRulesByContract ? msg('access.summary.atLeast', { count: fmt(lim.maxRules) }) : fmt(lim.maxRules),
+        length: fmt(lim.maxRuleLength),
+        connects: rate(lim.connectsPer15Min),
+        post: rate(lim.rulesPostPer15Min),
+        get: rate(lim.rulesGetPer15Min),
+      }),
     );
   } else {
-    parts.push('no filtered stream');
+    parts.push(msg('access.summary.noStream'));
   }
-  if (lim.recentSearch) parts.push(`recent search ${rate(lim.searchPer15Min)}, queries ≤ ${fmt(lim.searchQueryLength)} characters`);
-  const names = { sampleStream: 'sample stream', backfill: 'backfill', recovery: 'Recovery' } as const;
-  const keys = Object.keys(names) as Array<keyof typeof names>;
-  const has = keys.filter((k) => lim[k]).map((k) => names[k]);
-  const lacks = keys.filter((k) => !lim[k]).map((k) => names[k]);
-  if (has.length) parts.push(`with ${has.join(', ')}`);
-  if (lacks.length) parts.push(`without ${lacks.join(', ')}`);
-  if (lim.billedPerPost) parts.push('every post read billed');
-  return `${lim.label}: ${parts.join(', ')}`;
+  if (lim.recentSearch) parts.push(msg('access.summary.search', { requests: rate(lim.searchPer15Min), length: fmt(lim.searchQueryLength) }));
+  const features = { sampleStream: 'sample', backfill: 'backfill', recovery: 'recovery' } as const;
+  const keys = Object.keys(features) as Array<keyof typeof features>;
+  const feature = (k: keyof typeof features) => msg(`access.feature.${features[k]}`);
+  const has = keys.filter((k) => lim[k]).map(feature);
+  const lacks = keys.filter((k) => !lim[k]).map(feature);
+  if (has.length) parts.push(msg('access.summary.with', { features: has }));
+  if (lacks.length) parts.push(msg('access.summary.without', { features: lacks }));
+  if (lim.billedPerPost) parts.push(msg('access.summary.billed'));
+  return { level: levelName(level), parts };
 }

@@ -12,7 +12,8 @@ import { RECOVERY_REACH_MS, type XRecoveryMeans } from './access';
 import { GapFilter } from './dedup';
 import { snowflakeTimeMs } from './post-ids';
 import { includesFor, SEARCH_PATH } from './recent-search';
-import { ReconnectPolicy, type ReconnectSettings } from './reconnect-policy';
+import { ReconnectPolicy } from './reconnect-policy';
+import type { ReconnectSettings } from './reconnect-settings';
 import type { RestClient, XRule } from './rules-sync';
 import type { StreamPost } from './stream-client';
 

@@ -14,6 +14,7 @@
 // backoff implementation in ../backoff.
 import { exponentialBackoff, linearBackoff, type BackoffPolicy } from '../common/backoff';
 import { systemClock, type Clock } from '../common/clock';
+import { X_RECONNECT_DEFAULTS, type ReconnectSettings } from './reconnect-settings';
 import { XApiError, XNetworkError } from './x-client';
 
 export type FailureKind = 'dropped' | 'network' | 'http' | 'rateLimited' | 'clientError';
@@ -26,29 +27,6 @@ export function failureKindOf(err: unknown): FailureKind | 'fatal' {
   }
   return err instanceof XNetworkError ? 'network' : 'http';
 }
-
-export interface ReconnectSettings {
-  minReconnectIntervalMs: number;
-  networkStepMs: number;
-  networkMaxMs: number;
-  httpInitialMs: number;
-  httpMaxMs: number;
-  rateLimitInitialMs: number;
-  rateLimitMaxMs: number;
-  /** Other 4xx answers are retried this many times in a row, then the source stops. */
-  maxClientErrorRetries: number;
-}
-
-export const X_RECONNECT_DEFAULTS: Readonly<ReconnectSettings> = Object.freeze({
-  minReconnectIntervalMs: 1000,
-  networkStepMs: 250,
-  networkMaxMs: 16_000,
-  httpInitialMs: 5000,
-  httpMaxMs: 320_000,
-  rateLimitInitialMs: 60_000,
-  rateLimitMaxMs: 960_000,
-  maxClientErrorRetries: 3,
-});
 
 export interface ReconnectDecision {
   kind: FailureKind;

@@ -2,12 +2,8 @@
 // and no longer lists are deleted, missing ones are added, and rules it did not create are left
 // alone. "Added before" is the list of rules (id, value, tag) the node keeps in its context.
 // validateRules runs the list as dry_run=true and says, rule by rule, what X thinks of it.
+import { normaliseRules, type RuleProblem, type RuleSpec } from './rule-list';
 import { XApiError } from './x-client';
-
-export interface RuleSpec {
-  value: string;
-  tag?: string;
-}
 
 export interface XRule {
   id: string;
@@ -18,44 +14,12 @@ export interface XRule {
 export const RULES_PATH = '/2/tweets/search/stream/rules';
 const MAX_RULE_PAGES = 20;
 
-export interface RuleProblem {
-  index: number;
-  value: string;
-  messages: string[];
-}
-
 /** Rules rejected before or by X (invalid syntax, duplicates, too long, over the cap). */
 export class XRulesError extends Error {
   constructor(message: string, readonly problems: RuleProblem[], cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'XRulesError';
   }
-}
-
-/** The node's list, cleaned: blank rows out, values trimmed; problems for what X would refuse anyway. */
-export function normaliseRules(input: unknown): { rules: RuleSpec[]; problems: RuleProblem[] } {
-  const rules: RuleSpec[] = [];
-  const problems: RuleProblem[] = [];
-  const seen = new Map<string, number>();
-  const list = Array.isArray(input) ? input : [];
-  list.forEach((item, index) => {
-    const o = (item && typeof item === 'object' ? item : {}) as { value?: unknown; tag?: unknown };
-    const value = typeof o.value === 'string' ? o.value.trim() : '';
-    const tag = typeof o.tag === 'string' ? o.tag.trim() : '';
-    if (value === '' && tag === '') return; // an empty row of the editor
-    if (value === '') {
-      problems.push({ index, value, messages: ['the rule has a tag but no value'] });
-      return;
-    }
-    const first = seen.get(value);
-    if (first !== undefined) {
-      problems.push({ index, value, messages: [`the same rule as #${first + 1}`] });
-      return;
-    }
-    seen.set(value, index);
-    rules.push(tag ? { value, tag } : { value });
-  });
-  return { rules, problems };
 }
 
 export interface RulesPlan {

@@ -1,16 +1,13 @@
 // What the X stream node shows and says for each event of its source: one pure function, so
 // every status and log line is unit-tested without Node-RED. `t` is the node's message catalogue.
+// Statuses are messages (common/status-message.ts): the runtime renders them with `t`, the editor
+// again in its own language.
+import { localStatus, msg, type NodeStatus, type StatusMessage, type StatusValue } from '../common/status-message';
 import type { XRecoveryMeans } from './access';
 import { XRulesError } from './rules-sync';
+import { compactNumber, type XStatsSnapshot } from './stats';
 import { XApiError } from './x-client';
 import type { XSourceEvent } from './x-source';
-
-export type Fill = 'red' | 'green' | 'yellow' | 'blue' | 'grey';
-export interface NodeStatus {
-  fill?: Fill;
-  shape?: 'ring' | 'dot';
-  text?: string;
-}
 
 export type Translate = (key: string, values?: Record<string, string | number>) => string;
 
@@ -20,13 +17,6 @@ export interface EventOutcome {
   warn?: string[];
   /** Stopped for good: the error for Catch nodes. */
   error?: Error;
-}
-
-/** A status line is cut to this many characters (a long one runs over the flow). */
-export const STATUS_MAX_CHARS = 60;
-
-export function clip(text: string, max = STATUS_MAX_CHARS): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 /** Seconds for a status: one decimal under 10 s. */
@@ -43,8 +33,8 @@ export function span(ms: number): string {
 }
 
 /** The short reason of a failure, for a status line: X's title and status, never a body. */
-export function shortReason(err: Error, t: Translate): string {
-  if (err instanceof XApiError) return err.status === 409 ? t('status.noRules', { title: err.connectionIssue ?? err.title }) : `${err.title} (HTTP ${err.status})`;
+export function shortReason(err: Error): StatusValue {
+  if (err instanceof XApiError) return err.status === 409 ? msg('status.noRules', { title: err.connectionIssue ?? err.title }) : `${err.title} (HTTP ${err.status})`;
   return err.message;
 }
 
@@ -59,7 +49,7 @@ export interface StatusContext {
 export function outcomeOf(e: XSourceEvent, t: Translate, ctx: StatusContext): EventOutcome {
   switch (e.type) {
     case 'syncing':
-      return { status: { fill: 'yellow', shape: 'ring', text: t('status.syncing') } };
+      return { status: localStatus('yellow', 'ring', msg('status.syncing'), t) };
     case 'synced': {
       const r = e.result;
       return {
@@ -71,15 +61,15 @@ export function outcomeOf(e: XSourceEvent, t: Translate, ctx: StatusContext): Ev
       };
     }
     case 'connecting':
-      return { status: { fill: 'yellow', shape: 'ring', text: e.attempt > 1 ? t('status.reconnecting', { attempt: e.attempt }) : t('status.connecting') } };
+      return { status: localStatus('yellow', 'ring', e.attempt > 1 ? msg('status.reconnecting', { attempt: e.attempt }) : msg('status.connecting'), t) };
     case 'connected':
-      return { status: { fill: 'green', shape: 'dot', text: t('status.connected') } };
+      return { status: localStatus('green', 'dot', msg('status.connected'), t) };
     case 'disconnected':
       return { log: [t('log.disconnected', { reason: e.reason })] };
     case 'retrying': {
       const d = e.decision;
       const out: EventOutcome = {
-        status: { fill: d.kind === 'dropped' ? 'yellow' : 'red', shape: 'ring', text: clip(t('status.retrying', { seconds: seconds(d.delayMs), reason: shortReason(e.error, t) })) },
+        status: localStatus(d.kind === 'dropped' ? 'yellow' : 'red', 'ring', msg('status.retrying', { seconds: seconds(d.delayMs), reason: shortReason(e.error) }), t),
       };
       // Warn on attempts 1, 2, 4, 8, ...: a long outage does not flood the log.
       if (d.kind !== 'dropped' && (d.attempt & (d.attempt - 1)) === 0) {
@@ -91,7 +81,7 @@ export function outcomeOf(e: XSourceEvent, t: Translate, ctx: StatusContext): Ev
       const first = e.errors[0] ?? {};
       const what = String(first.disconnect_type ?? first.title ?? 'error');
       return {
-        status: e.disconnect ? { fill: 'yellow', shape: 'ring', text: clip(t('status.disconnectNotice', { type: what })) } : undefined,
+        status: e.disconnect ? localStatus('yellow', 'ring', msg('status.disconnectNotice', { type: what }), t) : undefined,
         warn: [t('warn.notice', { type: what, detail: String(first.detail ?? '') })],
       };
     }
@@ -100,9 +90,9 @@ export function outcomeOf(e: XSourceEvent, t: Translate, ctx: StatusContext): Ev
     case 'dropped':
       return { warn: [t('warn.dropped', { count: e.count, size: ctx.queueSize })] };
     case 'polling':
-      return ctx.polls() === 0 ? { status: { fill: 'yellow', shape: 'ring', text: t('status.polling') } } : {};
+      return ctx.polls() === 0 ? { status: localStatus('yellow', 'ring', msg('status.polling'), t) } : {};
     case 'polled':
-      return { status: { fill: 'green', shape: 'dot', text: t('status.polled', { posts: e.posts, total: ctx.posts() }) } };
+      return { status: localStatus('green', 'dot', msg('status.polled', { posts: e.posts, total: ctx.posts() }), t) };
     case 'gap':
       return { log: [t('log.gap', { span: span(e.gap.toMs - e.gap.fromMs), means: meansName(e.means, t) })] };
     case 'recovered':
@@ -110,7 +100,7 @@ export function outcomeOf(e: XSourceEvent, t: Translate, ctx: StatusContext): Ev
     case 'gapLost': {
       const r = e.range;
       return {
-        status: { fill: 'yellow', shape: 'ring', text: clip(t('status.gapLost', { span: span(r.toMs - r.fromMs) })) },
+        status: localStatus('yellow', 'ring', msg('status.gapLost', { span: span(r.toMs - r.fromMs) }), t),
         warn: [
           t('warn.gapLost', {
             span: span(r.toMs - r.fromMs),
@@ -125,15 +115,33 @@ export function outcomeOf(e: XSourceEvent, t: Translate, ctx: StatusContext): Ev
     case 'stopped': {
       const err = e.error;
       const text = err instanceof XRulesError
-        ? t('status.rulesInvalid', { count: err.problems.length })
+        ? msg('status.rulesInvalid', { count: err.problems.length })
         : err instanceof XApiError
-          ? t('status.stopped', { title: err.title, status: err.status })
-          : t('status.stoppedOther', { reason: err.message });
-      return { status: { fill: 'red', shape: 'dot', text: clip(text) }, error: err };
+          ? msg('status.stopped', { title: err.title, status: err.status })
+          : msg('status.stoppedOther', { reason: err.message });
+      return { status: localStatus('red', 'dot', text, t), error: err };
     }
   }
 }
 
 function meansName(means: XRecoveryMeans | 'none', t: Translate): string {
   return t(`recovery.${means}`);
+}
+
+/** The green summary while connected: rate and posts, drops and repeats when there are any. */
+export function summaryStatus(s: Pick<XStatsSnapshot, 'postsPerSecond' | 'posts' | 'drops' | 'duplicates'>, t: Translate): NodeStatus {
+  const parts: StatusMessage[] = [msg('status.rate', { rate: compactNumber(s.postsPerSecond), posts: compactNumber(s.posts) })];
+  if (s.drops) parts.push(msg('status.drops', { drops: compactNumber(s.drops) }));
+  if (s.duplicates) parts.push(msg('status.duplicates', { duplicates: compactNumber(s.duplicates) }));
+  return localStatus('green', 'dot', parts, t);
+}
+
+/** Before the source starts. */
+export function startingStatus(t: Translate): NodeStatus {
+  return localStatus('grey', 'ring', msg('status.starting'), t);
+}
+
+/** A node that does not start: red, with the short reason (a message of the node's catalogue, or text). */
+export function invalidStatus(reason: StatusValue, t: Translate): NodeStatus {
+  return localStatus('red', 'dot', msg('status.invalid', { reason }), t);
 }

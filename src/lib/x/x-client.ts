@@ -5,6 +5,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { STATUS_CODES } from 'node:http';
+import { normaliseBaseUrl, type XCredentialsProblem } from './credentials';
 import { parseJson } from './json-ids';
 import { parseRateLimitReset } from './rate-limit-reset';
 import { httpCall, problemSummary, summariseErrorBody, type ErrorBodySummary, type HttpAnswer, type HttpTransportError } from './x-http';
@@ -13,24 +14,7 @@ export { parseJson } from './json-ids';
 export { parseRateLimitReset, type RateLimitReset } from './rate-limit-reset';
 export { summariseErrorBody, type ErrorBodySummary } from './x-http';
 
-export const DEFAULT_BASE_URL = 'https://api.x.com';
 const USER_AGENT = 'streamsafe-node-red-twitter-kafka';
-
-/** The base URL without trailing slashes; throws on anything but http(s). */
-export function normaliseBaseUrl(value: unknown): string {
-  const raw = typeof value === 'string' ? value.trim() : '';
-  if (raw === '') return DEFAULT_BASE_URL;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new TypeError(`"${raw}" is not a URL`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`the API base URL must be http(s), not ${url.protocol}`);
-  if (url.search || url.hash) throw new TypeError('the API base URL cannot have a query or a fragment');
-  if (url.username || url.password) throw new TypeError('the API base URL cannot carry credentials; put them in the credential fields');
-  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -388,8 +372,10 @@ export interface XCredentialsProvider {
   readonly baseUrl: string;
   /** The X access level the user says the app has (the credentials node's setting), if given. */
   readonly accessLevel?: string;
-  /** Why the settings are unusable, if they are. */
+  /** Why the settings are unusable, if they are (in the runtime's language). */
   readonly settingsError?: string;
+  /** The first of those reasons as a problem, so a stream node can say it in its own catalogue (account.<code>). */
+  readonly settingsProblem?: XCredentialsProblem;
   /** A client of its own for one user (close it when done); throws with settingsError. */
   createClient(): XClient;
 }

@@ -9,8 +9,10 @@ import { backfillMinutesFor, GAP_LEAD_MS, GAP_TAIL_MS, planGap, searchGap, searc
 import type { XRecoveryMeans } from './access';
 import { compareIds, snowflakeTimeMs } from './post-ids';
 import { RecentSearchPoller, type CursorStore, type SearchCursor } from './recent-search';
-import { ReconnectPolicy, type ReconnectDecision, type ReconnectSettings } from './reconnect-policy';
-import { listRules, normaliseRules, syncRules, XRulesError, type RestClient, type SyncResult, type XRule } from './rules-sync';
+import { ReconnectPolicy, type ReconnectDecision } from './reconnect-policy';
+import type { ReconnectSettings } from './reconnect-settings';
+import { normaliseRules } from './rule-list';
+import { listRules, syncRules, XRulesError, type RestClient, type SyncResult, type XRule } from './rules-sync';
 import { StreamClient, type StreamPost, type StreamProblem, type StreamRequester } from './stream-client';
 import { XStats, type SourceState, type XStatsSnapshot } from './stats';
 import { XApiError } from './x-client';

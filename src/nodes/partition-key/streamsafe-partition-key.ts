@@ -3,16 +3,17 @@
 // Here: the settings are checked, the key reader is built from Node-RED's utilities,
 // the broker config node lends its topic metadata cache, and input/close are passed on.
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import { msg, renderMessage, statusPublisher, type StatusValue } from '../../lib/common/status-message';
 import {
+  invalidStatus,
   KeyPartitioner,
   PartitionKeyError,
   partitionKeySettings,
   readPath,
   type KeyReader,
-  type PartitionKeyConfig,
   type PartitionKeyMsg,
-  type PartitionKeySettings,
 } from '../../lib/kafka/partition-key';
+import type { PartitionKeyConfig, PartitionKeySettings } from '../../lib/kafka/partition-key-settings';
 import type { TopicMetadataCache } from '../../lib/kafka/topic-metadata';
 import type { KafkaBrokerNode } from '../kafka-broker/broker-node';
 
@@ -28,13 +29,17 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, config);
     const node = this;
     const t = (key: string, subs?: Record<string, string | number>) => RED._(`streamsafe-partition-key.${key}`, subs);
+    // node.status(), and the status as a message for the editor to show in its own language.
+    const setStatus = statusPublisher(node, RED.comms.publish);
 
     // A node that cannot work still answers every msg, with the reason, so none is lost silently.
-    const refuseAll = (reason: string) => {
-      node.status({ fill: 'red', shape: 'dot', text: t('status.invalid') });
+    // The status carries the short reason (a message: the editor shows it in its own language).
+    const refuseAll = (reason: string, short: StatusValue = reason) => {
+      setStatus(invalidStatus(short, t));
       node.error(reason);
       node.on('input', (_msg: NodeMessageInFlow, _send: Send, done: Done) => done(new PartitionKeyError(reason)));
     };
+    const refuseWith = (key: string, values?: Record<string, string>) => refuseAll(t(key, values), msg(key, values));
 
     let settings: PartitionKeySettings;
     let readKey: KeyReader;
@@ -43,15 +48,16 @@ export = function (RED: NodeAPI) {
       settings = partitionKeySettings(config, t);
       readKey = keyReader(settings);
     } catch (e) {
-      return refuseAll((e as Error).message);
+      const err = e as Error;
+      return refuseAll(err.message, err instanceof PartitionKeyError && err.reason ? err.reason : err.message);
     }
     if (settings.partitions.from === 'broker') {
       const broker = RED.nodes.getNode(config.broker) as KafkaBrokerNode | null;
-      if (!broker) return refuseAll(t('errors.noBroker'));
+      if (!broker) return refuseWith('errors.noBroker');
       try {
         metadata = broker.topicMetadata();
       } catch (e) {
-        return refuseAll(t('errors.broker', { reason: (e as Error).message }));
+        return refuseWith('errors.broker', { reason: (e as Error).message });
       }
     }
 
@@ -67,7 +73,8 @@ export = function (RED: NodeAPI) {
           return (msg, cb) => RED.util.evaluateJSONataExpression(expr, msg as NodeMessage, cb as never);
         }
       } catch (e) {
-        throw new PartitionKeyError(t('errors.keyExpression', { key: key.label, reason: (e as Error).message }), e);
+        const reason = msg('errors.keyExpression', { key: key.label, reason: (e as Error).message });
+        throw new PartitionKeyError(renderMessage(reason, t), e, reason);
       }
       if (key.type === 'msg') {
         // A path with a nested msg reference ("payload[msg.field]") is left to Node-RED.
@@ -88,7 +95,7 @@ export = function (RED: NodeAPI) {
       settings,
       readKey,
       t,
-      status: (s) => node.status(s),
+      status: setStatus,
       warn: (text) => node.warn(text),
       error: (err) => node.error(err),
       metadata,

@@ -1,22 +1,13 @@
 // X credentials config node: the API base URL and app-only authentication (a bearer token, or
 // an API key + secret exchanged for one, once, shared by every node using this config).
 // Secrets live only in Node-RED's credential store. Also the account's X API access level
-// (pay-per-use, Basic, Pro, Enterprise), which says what the stream nodes may ask X for; its
-// figures (lib/x/access.ts) are served to the editor from here.
+// (pay-per-use, Basic, Pro, Enterprise), which says what the stream nodes may ask X for
+// (lib/x/access.ts). The settings are checked by lib/x/credentials.ts, as in the editor.
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import type { Request, Response } from 'express';
-import {
-  ACCESS_LEVELS,
-  DEFAULT_ACCESS_LEVEL,
-  DEFAULT_STALL_TIMEOUT_MS,
-  isAccessLevel,
-  MAX_BACKFILL_MINUTES,
-  RECOVERY_REACH_MS,
-  X_ACCESS,
-  X_STREAM_KEEPALIVE_MS,
-  type XAccessLevel,
-} from '../../lib/x/access';
-import { BearerSource, normaliseBaseUrl, XClient, type XCredentialsProvider } from '../../lib/x/x-client';
+import { renderMessage } from '../../lib/common/status-message';
+import { DEFAULT_ACCESS_LEVEL, isAccessLevel, type XAccessLevel } from '../../lib/x/access';
+import { credentialsMessage, normaliseBaseUrl, requestTimeoutMs, unknownAccessLevel, xCredentialsProblems } from '../../lib/x/credentials';
+import { BearerSource, XClient, type XCredentialsProvider } from '../../lib/x/x-client';
 
 interface XCredentialsDef extends NodeDef {
   baseUrl: string;
@@ -41,32 +32,27 @@ export = function (RED: NodeAPI) {
   function XCredentialsConfigNode(this: XCredentialsNode, config: XCredentialsDef) {
     RED.nodes.createNode(this, config);
     const node = this;
-    const t = (key: string, subs?: Record<string, string>) => RED._(`streamsafe-x-credentials.${key}`, subs);
+    const t = (key: string, subs?: Record<string, string | number>) => RED._(`streamsafe-x-credentials.${key}`, subs);
     let bearer: BearerSource | undefined;
     node.baseUrl = '';
-    if (isAccessLevel(config.access)) {
-      node.accessLevel = config.access;
-    } else {
-      node.accessLevel = DEFAULT_ACCESS_LEVEL;
-      // A flow from before this setting has none: pay-per-use, silently. Anything else is a typo.
-      if (config.access !== undefined && config.access !== '') {
-        node.warn(t('warn.unknownAccess', { value: String(config.access), level: DEFAULT_ACCESS_LEVEL }));
-      }
-    }
-    const timeoutMs = Number(config.timeout) > 0 ? Math.round(Number(config.timeout)) : 15_000;
-    try {
-      node.baseUrl = normaliseBaseUrl(config.baseUrl);
-      const creds = node.credentials || {};
-      if (config.authType === 'keys') {
-        if (!creds.apiKey || !creds.apiSecret) throw new Error(t('errors.noKeys'));
-        bearer = new BearerSource(node.baseUrl, { apiKey: creds.apiKey, apiSecret: creds.apiSecret }, timeoutMs);
-      } else {
-        if (!creds.bearerToken) throw new Error(t('errors.noToken'));
-        bearer = new BearerSource(node.baseUrl, { bearerToken: creds.bearerToken.trim() }, timeoutMs);
-      }
-    } catch (e) {
-      node.settingsError = (e as Error).message;
+    node.accessLevel = isAccessLevel(config.access) ? config.access : DEFAULT_ACCESS_LEVEL;
+    // A flow from before this setting has none: pay-per-use, silently. Anything else is a typo.
+    const unknownAccess = unknownAccessLevel(config.access);
+    if (unknownAccess) node.warn(renderMessage(unknownAccess, t));
+
+    const creds = node.credentials || {};
+    const problems = xCredentialsProblems(config, creds);
+    const timeoutMs = requestTimeoutMs(config.timeout);
+    if (problems.length) {
+      // The first one is the account's reason: the X stream nodes show it in their status.
+      node.settingsProblem = problems[0];
+      node.settingsError = problems.map((p) => renderMessage(credentialsMessage(p), t)).join('; ');
       node.error(t('errors.invalid', { reason: node.settingsError }));
+    } else {
+      node.baseUrl = normaliseBaseUrl(config.baseUrl);
+      bearer = config.authType === 'keys'
+        ? new BearerSource(node.baseUrl, { apiKey: creds.apiKey!, apiSecret: creds.apiSecret! }, timeoutMs)
+        : new BearerSource(node.baseUrl, { bearerToken: creds.bearerToken!.trim() }, timeoutMs);
     }
 
     node.createClient = () => {
@@ -81,19 +67,5 @@ export = function (RED: NodeAPI) {
       apiKey: { type: 'password' },
       apiSecret: { type: 'password' },
     },
-  });
-
-  // The editor's copy of the access table (the X stream and X credentials dialogs read their
-  // figures from here, so they live in lib/x/access.ts only).
-  RED.httpAdmin.get('/streamsafe-x-credentials/access-levels', RED.auth.needsPermission('streamsafe-x-credentials.read'), (_req: Request, res: Response) => {
-    res.json({
-      levels: ACCESS_LEVELS,
-      defaultLevel: DEFAULT_ACCESS_LEVEL,
-      limits: X_ACCESS,
-      recoveryReachMs: RECOVERY_REACH_MS,
-      maxBackfillMinutes: MAX_BACKFILL_MINUTES,
-      keepAliveMs: X_STREAM_KEEPALIVE_MS,
-      defaultStallTimeoutMs: DEFAULT_STALL_TIMEOUT_MS,
-    });
   });
 };

@@ -5,12 +5,13 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import type { Request, Response } from 'express';
 import { scaledClock, type Clock } from '../../lib/common/clock';
 import { boundedDelay } from '../../lib/common/timers';
-import { backfillProblem, checkRulesForAccess, modeProblem, recoveryOptions } from '../../lib/x/access';
+import { msg, renderMessage, statusPublisher, type NodeStatus, type StatusValue } from '../../lib/common/status-message';
+import { recoveryOptions } from '../../lib/x/access';
 import { parseXStreamSettings } from '../../lib/x/options';
 import type { SearchCursor } from '../../lib/x/recent-search';
-import { normaliseRules, validateRules, XRulesError, type XRule } from '../../lib/x/rules-sync';
+import { validateRules, XRulesError, type XRule } from '../../lib/x/rules-sync';
 import { compactNumber } from '../../lib/x/stats';
-import { outcomeOf, type NodeStatus } from '../../lib/x/status';
+import { invalidStatus, outcomeOf, startingStatus, summaryStatus } from '../../lib/x/status';
 import { XApiError, type XClient, type XCredentialsProvider } from '../../lib/x/x-client';
 import { XSource, type XPostMessage, type XSourceEvent } from '../../lib/x/x-source';
 
@@ -75,59 +76,52 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, config);
     const node = this;
     let closed = false;
+    // node.status(), and the status as a message for the editor to show in its own language.
+    const setStatus = statusPublisher(node, RED.comms.publish);
 
-    const refuse = (reason: string) => {
-      node.status({ fill: 'red', shape: 'dot', text: t('status.invalid') });
-      node.error(reason, { payload: { error: reason } });
+    /** Does not start: the short reason in the status (a message, shown in the editor's language), the whole one to the log and Catch. */
+    const refuse = (reason: StatusValue, full: string) => {
+      setStatus(invalidStatus(reason, t));
+      node.error(full, { payload: { error: full } });
     };
 
     const account = RED.nodes.getNode(config.account) as (Node & XCredentialsProvider) | null;
-    if (!account) return refuse(t('errors.noAccount'));
-    if (account.settingsError) return refuse(t('errors.account', { reason: account.settingsError }));
+    if (!account) return refuse(msg('errors.noAccount'), t('errors.noAccount'));
+    if (account.settingsError) {
+      const p = account.settingsProblem;
+      return refuse(p ? msg(`account.${p.code}`, p.values) : account.settingsError, t('errors.account', { reason: account.settingsError }));
+    }
 
-    // ---- settings (checked in lib/x/options) ------------------------------
-    const parsed = parseXStreamSettings(config);
-    if ('problem' in parsed) {
-      const values = { ...parsed.problem.values };
-      if (typeof values.field === 'string') values.field = t(`label.${values.field}`);
-      return refuse(t(parsed.problem.key, values));
+    // ---- settings (checked in lib/x/options, against the account's access level) ----
+    const accessLevel = account.accessLevel;
+    const parsed = parseXStreamSettings(config, accessLevel);
+    if ('problems' in parsed) {
+      const first = parsed.problems[0].message;
+      return refuse(first, parsed.problems.map((p) => renderMessage(p.message, t)).join(' | '));
     }
     const settings = parsed.settings;
     const { mode, numbers: num } = settings;
-    const accessLevel = account.accessLevel;
-    const modeRefused = modeProblem(mode, accessLevel) ?? backfillProblem(num.backfillMinutes, accessLevel);
-    if (modeRefused) return refuse(modeRefused);
-    if (mode === 'filtered') {
-      const tooMuch = checkRulesForAccess(normaliseRules(config.rules).rules, accessLevel);
-      if (tooMuch.length) return refuse(tooMuch.map((p) => `"${p.value.slice(0, 40)}": ${p.messages.join('; ')}`).join(' | '));
-    }
     if (settings.unknownFields.length) node.warn(t('warn.unknownFields', { fields: settings.unknownFields.join(', ') }));
 
     let client: XClient;
     try {
       client = account.createClient();
     } catch (e) {
-      return refuse(t('errors.account', { reason: (e as Error).message }));
+      const reason = t('errors.account', { reason: (e as Error).message });
+      return refuse(reason, reason);
     }
 
     // ---- status -----------------------------------------------------------
     const show = (s: NodeStatus) => {
-      if (!closed) node.status(s);
-    };
-    const summary = () => {
-      const s = source.snapshot();
-      let text = t('status.rate', { rate: compactNumber(s.postsPerSecond), posts: compactNumber(s.posts) });
-      if (s.drops) text += ` · ${t('status.drops', { drops: compactNumber(s.drops) })}`;
-      if (s.duplicates) text += ` · ${t('status.duplicates', { duplicates: compactNumber(s.duplicates) })}`;
-      return text;
+      if (!closed) setStatus(s);
     };
     let lastShown = '';
     const statusTimer = setInterval(() => {
       if (closed || source.state !== 'connected') return;
-      const text = summary();
-      if (text === lastShown) return;
-      lastShown = text;
-      node.status({ fill: 'green', shape: 'dot', text });
+      const status = summaryStatus(source.snapshot(), t);
+      if (status.text === lastShown) return;
+      lastShown = status.text ?? '';
+      setStatus(status);
     }, boundedDelay(STATUS_EVERY_MS));
     statusTimer.unref?.();
 
@@ -198,7 +192,7 @@ export = function (RED: NodeAPI) {
       : undefined;
     statsTimer?.unref?.();
 
-    show({ fill: 'grey', shape: 'ring', text: t('status.starting') });
+    show(startingStatus(t));
     source.start();
 
     node.on('close', (removed: boolean, done: () => void) => {
@@ -221,7 +215,7 @@ export = function (RED: NodeAPI) {
         .finally(() => {
           closed = true;
           client.close();
-          node.status({});
+          setStatus({});
           done();
         });
     });
