@@ -121,6 +121,31 @@ describe('first run in the editor', () => {
     for (const type of Object.keys(pkg['node-red'].nodes)) assert.ok(types.includes(type), `${type} is registered`);
   });
 
+  it('the palette filter finds the X stream node by X, twitter, tweet and post', async () => {
+    const entry = '.red-ui-palette-node[data-palette-type="streamsafe-x-stream"]';
+    for (const term of ['X', 'twitter', 'tweet', 'post', 'kafka']) {
+      // Typed key by key: the palette's search box filters on keyup.
+      await page.fill('#red-ui-palette-search input', '');
+      await page.locator('#red-ui-palette-search input').pressSequentially(term);
+      const want = term !== 'kafka';
+      const shown = await page
+        .waitForFunction(([sel, w]) => !!(document.querySelector(sel as string) as HTMLElement | null)?.offsetParent === w, [entry, want] as const, { timeout: 5000 })
+        .then(() => want, () => !want);
+      assert.equal(shown, want, `filter "${term}" ${want ? 'shows' : 'hides'} the X stream node`);
+      if (term === 'tweet') await shot('palette-search-tweet');
+    }
+    await page.fill('#red-ui-palette-search input', '');
+    await page.locator('#red-ui-palette-search input').press('Backspace');
+    await page.waitForSelector(entry, { state: 'visible' });
+    assert.equal(
+      (await page.locator(`${entry} .red-ui-palette-label`).innerText()).trim(),
+      'X stream',
+      'the palette still shows its plain label',
+    );
+    const icon = await page.locator(`${entry} .red-ui-palette-icon`).evaluate((el) => getComputedStyle(el).backgroundImage);
+    assert.match(icon, /streamsafe-x-stream\.svg/, 'our own icon');
+  });
+
   it('each node is dragged from the palette onto the workspace', async () => {
     let y = 120;
     for (const type of FLOW_TYPES) {
@@ -241,19 +266,20 @@ describe('first run in the editor', () => {
     assert.ok(records.length >= 5, 'the examples wrote to tweets');
   });
 
-  it('a Korean editor shows translated statuses', { timeout: 60_000 }, async () => {
+  it('a Korean editor shows translated statuses', { timeout: 90_000 }, async () => {
     await page.evaluate(() => localStorage.setItem('editor-language', 'ko'));
     await page.reload();
     await page.waitForFunction(() => (window as any).RED?.nodes?.filterNodes({ type: 'streamsafe-kafka-producer' }).length > 0, null, { timeout: 60000 });
-    const producer: string = await red$((RED) => RED.nodes.filterNodes({ type: 'streamsafe-kafka-producer' })[0].id);
-    const z: string = await red$((RED, id) => RED.nodes.node(id).z, producer);
-    await red$((RED, tab) => RED.workspaces.show(tab), z);
     // The runtime runs in English; the editor renders our statuses from its own catalogue.
-    const k = ko('streamsafe-kafka-producer');
-    await page.waitForFunction((id) => /[가-힣]/.test((document.getElementById(id) as any)?.__statusLabel__?.textContent ?? ''), producer, { timeout: 30000 });
-    const text = await statusText(producer);
-    assert.ok(/[가-힣]/.test(text), `a Korean status: ${text}`);
-    assert.ok(JSON.stringify(k.status).length > 0);
-    await shot('korean-status');
+    for (const type of FLOW_TYPES) {
+      const id: string = await red$((RED, t) => RED.nodes.filterNodes({ type: t })[0].id, type);
+      await red$((RED, nodeId) => RED.workspaces.show(RED.nodes.node(nodeId).z), id);
+      let text = '';
+      for (const deadline = Date.now() + 30_000; !/[가-힣]/.test(text) && Date.now() < deadline; await page.waitForTimeout(250)) text = await statusText(id);
+      assert.ok(/[가-힣]/.test(text), `${type}: a Korean status: ${text}`);
+      assert.doesNotMatch(text, new RegExp(`${type}\\.`), 'no untranslated key');
+      await shot(`korean-status-${type}`);
+    }
+    assert.ok(Object.keys(ko('streamsafe-kafka-producer').status).length > 0);
   });
 });
