@@ -182,6 +182,19 @@ describe('first run in the editor', () => {
     await page.locator('.red-ui-notification button:has-text("Cancel"), .ui-dialog button:has-text("Cancel")').first().click();
   });
 
+  it('X credentials without a token are red in the dialog', async (t) => {
+    t.after(clearEditor);
+    await red$((RED) => RED.editor.editConfig('', 'streamsafe-x-credentials', '_ADD_'));
+    await page.waitForSelector('#node-config-input-bearerToken', { state: 'visible' });
+    await page.fill('#node-config-input-bearerToken', '');
+    await page.dispatchEvent('#node-config-input-bearerToken', 'change');
+    await page.waitForSelector('#node-config-input-bearerToken.input-error', { timeout: 5000 });
+    await shot('x-credentials-no-token');
+    await page.fill('#node-config-input-bearerToken', 'AAAA-a-token');
+    await page.dispatchEvent('#node-config-input-bearerToken', 'change');
+    await page.waitForSelector('#node-config-input-bearerToken:not(.input-error)', { timeout: 5000 });
+  });
+
   it('"test connection" reports the real cluster, and a refused port with its reason', { timeout: 60_000 }, async (t) => {
     t.after(clearEditor);
     await red$((RED) => RED.editor.editConfig('', 'streamsafe-kafka-broker', '_ADD_'));
