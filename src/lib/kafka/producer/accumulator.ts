@@ -57,6 +57,12 @@ interface WaitingRecord {
   sinceRequest: number;
 }
 
+/** The earliest receivedAt among records not settled (Infinity: none). */
+export function oldestOf(records: readonly PendingRecord[]): number {
+  for (const p of records) if (!p.settled) return p.receivedAt;
+  return Infinity;
+}
+
 /** An explicit partition beyond the topic's count, after fresh metadata confirmed the count. */
 function invalidPartition(topic: string, partition: number, count: number): RecordError {
   return new RecordError(`Invalid partition given with record: ${partition} is not in the range [0...${count}) of topic "${topic}"`);
@@ -101,6 +107,36 @@ export class RecordAccumulator {
   /** Whether a topic still has records here (so its metadata stays wanted). */
   holds(topic: string): boolean {
     return this.waiting.has(topic) || !!this.queuesByTopic.get(topic)?.some((q) => q && q.batches.length > 0);
+  }
+
+  /**
+   * When the oldest record held here (queued or waiting for its topic) was
+   * taken (Infinity: none). Records of a partition are queued in the order they
+   * came, so only the head batch of each queue and the head of each waiting
+   * list are looked at: O(partitions), no per-record bookkeeping.
+   */
+  oldestReceivedAt(): number {
+    let oldest = Infinity;
+    for (const q of this.queues.values()) {
+      const head = q.batches[0];
+      if (head) oldest = Math.min(oldest, oldestOf(head.records));
+    }
+    for (const list of this.waiting.values()) if (list.length) oldest = Math.min(oldest, list[0].p.receivedAt);
+    return oldest;
+  }
+
+  /**
+   * Partitions with queued records that cannot go now: no leader known, or a
+   * leader `down` says is unreachable; topics whose records wait for metadata count one each.
+   */
+  unavailablePartitions(down: (node: number) => boolean): number {
+    let n = this.waiting.size;
+    for (const q of this.queues.values()) {
+      if (!q.batches.length) continue;
+      const leader = this.metadata.leader(q.topic, q.partition);
+      if (leader < 0 || down(leader)) n++;
+    }
+    return n;
   }
 
   // ---- appending -----------------------------------------------------------------

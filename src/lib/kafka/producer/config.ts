@@ -98,10 +98,27 @@ export const JAVA_NAMES: Readonly<Record<keyof ProducerOptions, string>> = Objec
   maxRequestSize: 'max.request.size',
 });
 
+/**
+ * One problem of a configuration: the Java client's text (log, Catch) and a
+ * short form for the node's status, as a message key under the node's
+ * "status.problem" section with its values ("invalid: acks must be all for idempotence").
+ */
+export interface ConfigProblem {
+  text: string;
+  short: { key: string; values?: Record<string, string | number> };
+}
+
+const problem = (text: string, key: string, values?: Record<string, string | number>): ConfigProblem => ({
+  text,
+  short: values ? { key: `status.problem.${key}`, values } : { key: `status.problem.${key}` },
+});
+
 export class ProducerConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid producer configuration: ${problems.join('; ')}`);
+  readonly problems: string[];
+  constructor(readonly details: ConfigProblem[]) {
+    super(`Invalid producer configuration: ${details.map((d) => d.text).join('; ')}`);
     this.name = 'ProducerConfigError';
+    this.problems = details.map((d) => d.text);
   }
 }
 
@@ -110,18 +127,18 @@ export class ProducerConfigError extends Error {
  * missing fields take the default; anything unreadable is reported, not guessed.
  */
 export function parseProducerOptions(raw: Record<string, unknown>): ProducerOptions {
-  const problems: string[] = [];
+  const problems: ConfigProblem[] = [];
   const out = defaultProducerOptions();
   const preset = raw.preset;
   if (typeof preset === 'string' && preset !== 'custom' && preset !== '') {
-    if (!(preset in PRESETS)) problems.push(`unknown preset "${preset}"`);
+    if (!(preset in PRESETS)) problems.push(problem(`unknown preset "${preset}"`, 'preset', { value: preset }));
   }
   for (const field of NUMBER_FIELDS) {
     const v = raw[field];
     if (v === undefined || v === null || v === '') continue;
     const n = typeof v === 'number' ? v : Number(String(v).trim());
     if (!Number.isFinite(n) || !Number.isInteger(n)) {
-      problems.push(`${JAVA_NAMES[field]} must be a whole number, got "${String(v)}"`);
+      problems.push(problem(`${JAVA_NAMES[field]} must be a whole number, got "${String(v)}"`, 'wholeNumber', { name: JAVA_NAMES[field] }));
       continue;
     }
     (out as unknown as Record<string, number>)[field] = n;
@@ -130,7 +147,7 @@ export function parseProducerOptions(raw: Record<string, unknown>): ProducerOpti
     const a = String(raw.acks).trim().toLowerCase();
     if (a === 'all' || a === '-1') out.acks = 'all';
     else if (a === '1' || a === '0') out.acks = a;
-    else problems.push(`acks must be 0, 1 or all, got "${String(raw.acks)}"`);
+    else problems.push(problem(`acks must be 0, 1 or all, got "${String(raw.acks)}"`, 'acks'));
   }
   if (raw.idempotence !== undefined && raw.idempotence !== '') {
     out.idempotence = raw.idempotence === true || raw.idempotence === 'true';
@@ -138,7 +155,11 @@ export function parseProducerOptions(raw: Record<string, unknown>): ProducerOpti
   if (raw.compression !== undefined && raw.compression !== '') {
     const c = String(raw.compression).trim().toLowerCase();
     if ((COMPRESSIONS as readonly string[]).includes(c)) out.compression = c as CompressionName;
-    else problems.push(`compression.type must be one of ${COMPRESSIONS.join(', ')}, got "${String(raw.compression)}"`);
+    else {
+      problems.push(
+        problem(`compression.type must be one of ${COMPRESSIONS.join(', ')}, got "${String(raw.compression)}"`, 'compression', { value: String(raw.compression) }),
+      );
+    }
   }
   if (problems.length) throw new ProducerConfigError(problems);
   return out;
@@ -146,10 +167,15 @@ export function parseProducerOptions(raw: Record<string, unknown>): ProducerOpti
 
 /** The checks the Java client's ProducerConfig makes; an empty list means valid. */
 export function validateProducerOptions(o: ProducerOptions): string[] {
-  const problems: string[] = [];
+  return configProblems(o).map((p) => p.text);
+}
+
+/** validateProducerOptions with each problem's short form for the status. */
+export function configProblems(o: ProducerOptions): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
   const atLeast = (field: keyof ProducerOptions, min: number) => {
     const v = o[field] as number;
-    if (!(v >= min)) problems.push(`${JAVA_NAMES[field]} must be at least ${min}, got ${v}`);
+    if (!(v >= min)) problems.push(problem(`${JAVA_NAMES[field]} must be at least ${min}, got ${v}`, 'atLeast', { name: JAVA_NAMES[field], min }));
   };
   atLeast('retries', 0);
   atLeast('retryBackoffMs', 0);
@@ -162,23 +188,26 @@ export function validateProducerOptions(o: ProducerOptions): string[] {
   atLeast('bufferMemory', 1024);
   atLeast('maxBlockMs', 0);
   atLeast('maxRequestSize', 1);
-  if (o.retries > MAX_RETRIES) problems.push(`retries must be at most ${MAX_RETRIES}`);
+  if (o.retries > MAX_RETRIES) problems.push(problem(`retries must be at most ${MAX_RETRIES}`, 'atMost', { name: 'retries', max: MAX_RETRIES }));
   if (o.retryBackoffMaxMs < o.retryBackoffMs) {
-    problems.push(`retry.backoff.max.ms (${o.retryBackoffMaxMs}) must be at least retry.backoff.ms (${o.retryBackoffMs})`);
+    problems.push(problem(`retry.backoff.max.ms (${o.retryBackoffMaxMs}) must be at least retry.backoff.ms (${o.retryBackoffMs})`, 'backoffMax'));
   }
   if (o.idempotence) {
     // Same reasons as the Java client gives.
     if (o.acks !== 'all') {
-      problems.push('Must set acks to all in order to use the idempotent producer. Otherwise we cannot guarantee idempotence');
+      problems.push(problem('Must set acks to all in order to use the idempotent producer. Otherwise we cannot guarantee idempotence', 'idempotenceAcks'));
     }
-    if (o.retries <= 0) problems.push('Must set retries to non-zero when using the idempotent producer');
+    if (o.retries <= 0) problems.push(problem('Must set retries to non-zero when using the idempotent producer', 'idempotenceRetries'));
     if (o.maxInFlight > 5) {
-      problems.push('Must set max.in.flight.requests.per.connection to at most 5 to use the idempotent producer');
+      problems.push(problem('Must set max.in.flight.requests.per.connection to at most 5 to use the idempotent producer', 'idempotenceInFlight'));
     }
   }
   if (o.deliveryTimeoutMs < o.lingerMs + o.requestTimeoutMs) {
     problems.push(
-      `delivery.timeout.ms (${o.deliveryTimeoutMs}) should be equal to or larger than linger.ms + request.timeout.ms (${o.lingerMs + o.requestTimeoutMs})`,
+      problem(
+        `delivery.timeout.ms (${o.deliveryTimeoutMs}) should be equal to or larger than linger.ms + request.timeout.ms (${o.lingerMs + o.requestTimeoutMs})`,
+        'deliveryTimeout',
+      ),
     );
   }
   return problems;
@@ -187,7 +216,7 @@ export function validateProducerOptions(o: ProducerOptions): string[] {
 /** Parses and validates; throws ProducerConfigError listing every problem. */
 export function producerOptionsFrom(raw: Record<string, unknown>): ProducerOptions {
   const o = parseProducerOptions(raw);
-  const problems = validateProducerOptions(o);
+  const problems = configProblems(o);
   if (problems.length) throw new ProducerConfigError(problems);
   return o;
 }
