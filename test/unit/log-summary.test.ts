@@ -51,6 +51,32 @@ test('a kind quiet for a whole period is forgotten: its next failure is told at 
   assert.equal(clock.pending(), 0);
 });
 
+test('a kind that keeps coming is told less and less often (period doubling up to maxEveryMs); a new kind still on time', () => {
+  const { clock, lines, s } = summary(1000, { maxEveryMs: 8000 });
+  const at: number[] = [];
+  const start = clock.now();
+  // One failure every 100 ms for 60 s (a broker away, reconnect attempts failing).
+  for (let t = 0; t < 60_000; t += 100) {
+    s.add('unreachable', 'connect ECONNREFUSED 127.0.0.1:9092');
+    const before = lines.length;
+    clock.advance(100);
+    for (let i = before; i < lines.length; i++) at.push(clock.now() - start);
+  }
+  const sums = lines.filter((l) => l.type === 'summary');
+  assert.deepEqual(at.slice(0, 5), [1000, 3000, 7000, 15000, 23000], 'periods 1, 2, 4, 8, 8 s');
+  assert.ok(sums.length <= 10, `${sums.length} summaries for 600 failures`);
+  s.flush(); // what is counted and not yet due
+  assert.equal(lines.reduce((n, l) => n + (l.type === 'first' ? 1 : l.count), 0), 600);
+  // Meanwhile another kind gets its own first line at once and its summary after 1 s, not 8.
+  const before = lines.length;
+  s.add('E', 'other', 'a');
+  s.add('E', 'other', 'b');
+  clock.advance(1000);
+  assert.deepEqual(lines.slice(before).filter((l) => l.kind === 'E').map((l) => l.type), ['first', 'summary']);
+  s.close();
+  assert.equal(clock.pending(), 0);
+});
+
 test('kinds and reasons that differ only in numbers are one group; other reasons are groups of their own', () => {
   const { clock, lines, s } = summary();
   s.add('KafkaProtocolError', 'INVALID_TIMESTAMP [t-1]', 'a');

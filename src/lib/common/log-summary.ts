@@ -1,17 +1,20 @@
 // Many failures of one kind make one log line, not one each. The first of a kind is
 // told at once (with its key); the ones after it are counted and told as one summary
-// line per kind every `everyMs` ("1,234 more: <kind>: <reason> (keys: a, b, c, …)").
-// A kind that stayed quiet for a whole period is forgotten, so its next failure is
-// told at once again. Memory is bounded: at most `maxKinds` kinds (later kinds are
-// counted under the last one kept, "other"), `maxKeys` keys per summary, and keys and
-// reasons cut to a fixed length.
+// line per kind after `everyMs` ("1,234 more: <kind>: <reason> (keys: a, b, c, …)").
+// While a kind keeps coming its period doubles, up to `maxEveryMs`, so an outage of
+// hours makes a few dozen lines, not thousands. A kind that stayed quiet for a whole
+// period is forgotten, so its next failure is told at once again. Memory is bounded:
+// at most `maxKinds` kinds (past that, new kinds share one "other" group),
+// `maxKeys` keys per summary, and keys and reasons cut to a fixed length.
 
 import { systemClock, type Clock } from './clock';
 import { boundedDelay } from './timers';
 
 export interface SummaryOptions {
-  /** how often the counted failures are summed up (ms) */
+  /** how long after the first failure of a kind its count is told (ms) */
   everyMs: number;
+  /** the longest period between two lines of a kind that keeps coming (default 12 × everyMs) */
+  maxEveryMs?: number;
   /** kinds followed at once; more fold into one "other" kind */
   maxKinds?: number;
   /** keys named per summary line */
@@ -56,8 +59,10 @@ interface Group {
   keys: Array<string | null>;
   moreKeys: boolean;
   since: number;
-  /** nothing counted during the last period */
-  quiet: boolean;
+  /** the period until its next line, doubling while the kind keeps coming */
+  period: number;
+  /** when its next line is due */
+  due: number;
 }
 
 /** Digits vary within one kind (counts, partitions, ms): the grouping ignores them. */
@@ -76,6 +81,7 @@ export class LogSummary {
   private readonly opts: Required<Omit<SummaryOptions, 'clock'>>;
   private readonly clock: Clock;
   private timer: unknown;
+  private timerAt = Infinity;
   private closed = false;
 
   constructor(
@@ -87,7 +93,7 @@ export class LogSummary {
         throw e;
       }),
   ) {
-    this.opts = { maxKinds: 16, maxKeys: 5, maxKeyChars: 40, maxReasonChars: 500, ...opts };
+    this.opts = { maxKinds: 16, maxKeys: 5, maxKeyChars: 40, maxReasonChars: 500, maxEveryMs: opts.everyMs * 12, ...opts };
     this.clock = opts.clock ?? systemClock;
   }
 
@@ -109,7 +115,9 @@ export class LogSummary {
     if (other) id = OTHER;
     let g = this.groups.get(id);
     if (!g) {
-      this.groups.set(id, { kind: other ? 'other' : kind, reason: why, count: 0, keys: [], moreKeys: false, since: this.clock.now(), quiet: false });
+      const now = this.clock.now();
+      const period = this.opts.everyMs;
+      this.groups.set(id, { kind: other ? 'other' : kind, reason: why, count: 0, keys: [], moreKeys: false, since: now, period, due: now + period });
       this.say({ type: 'first', kind, reason: why, key: k });
       this.schedule();
       return;
@@ -117,7 +125,6 @@ export class LogSummary {
     if (g.count === 0) g.since = this.clock.now();
     g.count++;
     g.reason = other ? `${kind}: ${why}` : why;
-    g.quiet = false;
     if (k !== undefined) {
       if (g.keys.length < this.opts.maxKeys) g.keys.push(k);
       else g.moreKeys = true;
@@ -125,20 +132,26 @@ export class LogSummary {
     this.schedule();
   }
 
-  /** Tells what was counted now (and forgets kinds that stayed quiet). */
+  /** Tells what was counted now, every kind, due or not. */
   flush(): void {
+    this.emitDue(Infinity);
+  }
+
+  /** Tells the kinds whose line is due by `at`; forgets those that stayed quiet for their period. */
+  private emitDue(at: number): void {
     const now = this.clock.now();
     for (const [id, g] of this.groups) {
+      if (g.due > at) continue;
       if (g.count === 0) {
-        if (g.quiet) this.groups.delete(id);
-        else g.quiet = true;
+        if (at !== Infinity) this.groups.delete(id);
         continue;
       }
       const line: SummaryLine = { type: 'summary', kind: g.kind, reason: g.reason, count: g.count, keys: g.keys, moreKeys: g.moreKeys, periodMs: now - g.since };
       g.count = 0;
       g.keys = [];
       g.moreKeys = false;
-      g.quiet = false;
+      g.period = Math.min(g.period * 2, Math.max(this.opts.everyMs, this.opts.maxEveryMs));
+      g.due = now + g.period;
       this.say(line);
     }
   }
@@ -167,18 +180,25 @@ export class LogSummary {
       this.groups.clear();
       return;
     }
-    if (this.timer !== undefined) return;
-    this.timer = this.clock.setTimeout(() => this.tick(), boundedDelay(this.opts.everyMs));
+    let next = Infinity;
+    for (const g of this.groups.values()) next = Math.min(next, g.due);
+    if (this.timer !== undefined && this.timerAt <= next) return;
+    this.stopTimer();
+    if (!Number.isFinite(next)) return;
+    this.timerAt = next;
+    this.timer = this.clock.setTimeout(() => this.tick(), boundedDelay(Math.max(1, next - this.clock.now())));
   }
 
   private tick(): void {
     this.timer = undefined;
-    this.flush();
-    if (this.groups.size > 0) this.schedule();
+    this.timerAt = Infinity;
+    this.emitDue(this.clock.now());
+    this.schedule();
   }
 
   private stopTimer(): void {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    this.timerAt = Infinity;
   }
 }
