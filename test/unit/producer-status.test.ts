@@ -63,8 +63,8 @@ test('connected with partitions unreachable: yellow while some records go throug
   assert.deepEqual(show(input({ held: h, metrics: sending })), {
     fill: 'yellow',
     shape: 'dot',
-    en: '2 partitions down · 40 held · 0.1% buffer · oldest 9s',
-    ko: '파티션 2개 사용 불가 · 40건 대기 · 버퍼 0.1% · 최장 9초',
+    en: 'partitions down: 2 · 40 held · 0.1% buffer · oldest 9s',
+    ko: '사용 불가 파티션 2개 · 40건 대기 · 버퍼 0.1% · 최장 9초',
   });
   assert.equal(show(input({ held: h }))?.fill, 'red');
 });
@@ -103,9 +103,12 @@ test('a fatal error and a redeploy waiting for the earlier producer', () => {
     en: 'error: KafkaJSSASLAuthenticationError: Authentication failed',
     ko: '오류: KafkaJSSASLAuthenticationError: Authentication failed',
   });
-  const s = show(input({ held: held({ records: 3, bytes: 300, oldestAgeMs: 1500, holding: true }), previousHeld: 120 }))!;
-  assert.equal(s.en, 'waiting for 120 earlier records · 3 held · oldest 1s');
+  const own = held({ records: 3, bytes: 300, oldestAgeMs: 1500, holding: true });
+  const s = show(input({ held: own, previous: { records: 120, oldestAgeMs: 30_000 } }))!;
+  assert.equal(s.en, 'previous deploy sending: 120 · 3 held · oldest 1s');
   assert.equal(s.fill, 'yellow');
+  // Broker away: what the node holds counts its predecessor's records too.
+  assert.equal(show(input({ state: 'disconnected', held: own, previous: { records: 120, oldestAgeMs: 30_000 } }))!.en, 'disconnected · 123 held · 0.1% buffer · oldest 30s');
 });
 
 test('every status fits in 60 characters, whatever the figures', () => {

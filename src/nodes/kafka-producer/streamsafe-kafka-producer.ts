@@ -230,7 +230,7 @@ export = function (RED: NodeAPI) {
           node.status({});
           done();
         };
-        if (claimed) void abandon(claimed, 'stopped', node).then(finish);
+        if (claimed) abandon(claimed, 'stopped', node).then(finish, finish);
         else finish();
       });
     };
@@ -283,8 +283,12 @@ export = function (RED: NodeAPI) {
     let closing = false;
     const refreshStatus = () => {
       if (closing || !producer) return;
-      let previousHeld = 0;
-      for (const e of lineage.draining.keys()) previousHeld += e.heldRecords().records;
+      const previous = { records: 0, oldestAgeMs: 0 };
+      for (const e of lineage.draining.keys()) {
+        const h = e.heldRecords();
+        previous.records += h.records;
+        previous.oldestAgeMs = Math.max(previous.oldestAgeMs, h.oldestAgeMs);
+      }
       const s = view.next({
         state,
         detail: stateDetail,
@@ -292,7 +296,7 @@ export = function (RED: NodeAPI) {
         metrics: producer.metricsSnapshot(),
         compression: options.compression,
         lastFailure,
-        previousHeld,
+        previous,
       });
       if (s) show(s.fill, s.shape, s.text);
     };
@@ -402,16 +406,20 @@ export = function (RED: NodeAPI) {
         node.status({});
         broker.deregister(node, done);
       };
+      const failed = (e: unknown) => {
+        protoError(t('errors.internal', { reason: (e as Error)?.stack ?? String(e) }));
+        finish();
+      };
       if (removed) {
         // No next instance: send what can be sent within the close bound, log the rest with their keys.
-        void abandon(lineage, 'removed', node).then(finish);
+        abandon(lineage, 'removed', node).then(finish, failed);
         return;
       }
       // Stopped for a redeploy (or the runtime stops): send what can go now, within the close
       // bound, so that a runtime stopping loses nothing deliverable; park the rest for the next instance.
       const canSend = producer.connectionState === 'connected' && !producer.heldRecords().holding;
       const flushMs = canSend ? Math.min(options.deliveryTimeoutMs, settings.closeFlushMaxMs) : 0;
-      void producer.flush(flushMs).then(() => {
+      producer.flush(flushMs).then(() => {
         pruneDrained(lineage);
         const nothingLeft = producer.idle && lineage.draining.size === 0 && relaysOf(lineage).every((r) => r.buffered === 0);
         if (nothingLeft) {
@@ -419,9 +427,9 @@ export = function (RED: NodeAPI) {
           return;
         }
         producer.setHooks({ onInternalError: (err) => protoError(t('errors.internal', { reason: err.stack ?? err.message })) });
-        registry.park(node.id, lineage, settings.handoverWaitMs, (l, why) => void abandon(l, why, node));
+        registry.park(node.id, lineage, settings.handoverWaitMs, (l, why) => void abandon(l, why, node).catch((e) => protoError(String(e))));
         finish();
-      });
+      }).catch(failed);
     });
   }
 

@@ -6,9 +6,9 @@
 //   connected, busy             green  "1.2k msg/s · batch 14 KB · lz4 0.31"
 //   connected, records failing  yellow (some go through) / red (none do)
 //                                      "records failing: INVALID_TIMESTAMP · 3 msg/s · 2 err/s"
-//   partitions unreachable      yellow / red "2 partitions down · 1.2k held · 4% buffer · oldest 45s"
+//   partitions unreachable      yellow / red "partitions down: 2 · 1.2k held · 4% buffer · oldest 45s"
 //   waiting for a previous
-//   producer to drain           yellow ring "waiting for 120 earlier records · 3 held · oldest 2s"
+//   producer to drain           yellow ring "previous deploy sending: 120 · 3 held · oldest 2s"
 //   broker unreachable          red ring "disconnected · 1.2k held · 4% buffer · oldest 45s"
 //   connecting                  yellow ring "connecting · 3 held · 0.1% buffer · oldest 2s"
 //   fatal                       red dot "error: <reason>"
@@ -26,8 +26,8 @@ export interface StatusInput {
   compression: string;
   /** short reason of the last record that failed */
   lastFailure?: string;
-  /** records of earlier producers of this node still being sent first (a redeploy with other options) */
-  previousHeld?: number;
+  /** what earlier producers of this node still hold, sent before this one's (a redeploy with other options) */
+  previous?: { records: number; oldestAgeMs: number };
 }
 
 export interface ProducerStatus {
@@ -75,7 +75,7 @@ function rate(n: number): string {
 
 /** "1.2k held · 4% buffer · oldest 45s" */
 export function heldMessages(h: HeldRecords, withBuffer = true): StatusMessage[] {
-  const out = [msg('status.held', { count: compactCount(h.records) })];
+  const out = [msg('status.held', { n: compactCount(h.records) })];
   if (withBuffer) out.push(msg('status.buffer', { percent: percentOf(h.bytes, h.bufferMemory) }));
   out.push(msg('status.oldest', { age: ageMessage(h.oldestAgeMs) }));
   return out;
@@ -92,7 +92,10 @@ export function metricsMessages(m: ProducerMetricsSnapshot, compression: string)
 
 /** The status for the state, or undefined when there is nothing new to say (connected and idle). */
 export function producerStatus(i: StatusInput, active: boolean): ProducerStatus | undefined {
-  const { held, metrics: m } = i;
+  const { metrics: m } = i;
+  const prev = i.previous ?? { records: 0, oldestAgeMs: 0 };
+  // Everything the node holds, its own producer's and its predecessors' (the buffer share is its own).
+  const held: HeldRecords = { ...i.held, records: i.held.records + prev.records, oldestAgeMs: Math.max(i.held.oldestAgeMs, prev.oldestAgeMs) };
   const holding = held.records > 0;
   const sending = m['record-send-rate'] > 0;
   switch (i.state) {
@@ -108,18 +111,18 @@ export function producerStatus(i: StatusInput, active: boolean): ProducerStatus 
     case 'connected':
       break;
   }
-  if (held.holding && (i.previousHeld ?? 0) > 0) {
+  if (i.held.holding && prev.records > 0) {
     return {
       fill: 'yellow',
       shape: 'ring',
-      text: [msg('status.waitingPrevious', { count: compactCount(i.previousHeld!) }), ...heldMessages(held, false)],
+      text: [msg('status.waitingPrevious', { n: compactCount(prev.records) }), ...heldMessages(i.held, false)],
     };
   }
   if (holding && held.unavailablePartitions > 0) {
     return {
       fill: sending ? 'yellow' : 'red',
       shape: 'dot',
-      text: [msg('status.partitionsDown', { count: held.unavailablePartitions }), ...heldMessages(held)],
+      text: [msg('status.partitionsDown', { n: held.unavailablePartitions }), ...heldMessages(held)],
     };
   }
   if (m['record-error-rate'] > 0) {
