@@ -154,3 +154,21 @@ test('a second close asking for less time cuts a draining close short: what is h
   assert.equal(h.rec.failed.length, 5);
   assert.match(h.rec.failed[0].error.message, /drained before the record could be sent: it was not written/);
 });
+
+test('a partition answering a retriable error (NOT_ENOUGH_REPLICAS) counts as unavailable while it retries, not once written again', async () => {
+  const h = await harness({ brokers: [1, 2, 3], topics: [{ name: 't', partitions: 3, minInsync: 2 }] }, { deliveryTimeoutMs: 60_000 });
+  for (let p = 0; p < 3; p++) h.rec.send(`w${p}`, { partition: p });
+  await h.drain();
+  const fault = h.model.failPartition('t', 1, 19 /* NOT_ENOUGH_REPLICAS */, { times: Infinity });
+  for (let i = 0; i < 9; i++) h.rec.send(`k${i}`, { partition: i % 3 });
+  await h.runFor(3000);
+  const held = h.producer.heldRecords();
+  assert.equal(held.records, 3);
+  assert.equal(held.unavailablePartitions, 1);
+  h.model.removeFault(fault);
+  await h.drain();
+  h.rec.send('again', { partition: 1 });
+  assert.equal(h.producer.heldRecords().unavailablePartitions, 0, 'written since: no longer counted');
+  await h.drain();
+  assert.equal(h.rec.failed.length, 0);
+});

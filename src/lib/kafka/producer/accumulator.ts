@@ -38,6 +38,8 @@ export interface PartitionQueue {
   muted: boolean;
   /** the last error seen for this partition, for the delivery timeout's message */
   lastError?: Error;
+  /** an error was seen here since its last batch was written (it is retrying, or its leader is gone) */
+  troubled?: boolean;
 }
 
 export interface ReadyCheck {
@@ -126,15 +128,17 @@ export class RecordAccumulator {
   }
 
   /**
-   * Partitions with queued records that cannot go now: no leader known, or a
-   * leader `down` says is unreachable; topics whose records wait for metadata count one each.
+   * Partitions with queued records that cannot go now: no leader known, a
+   * leader `down` says is unreachable, or an error since the partition's last
+   * write (e.g. NOT_ENOUGH_REPLICAS, retried); topics whose records wait for
+   * metadata count one each.
    */
   unavailablePartitions(down: (node: number) => boolean): number {
     let n = this.waiting.size;
     for (const q of this.queues.values()) {
       if (!q.batches.length) continue;
       const leader = this.metadata.leader(q.topic, q.partition);
-      if (leader < 0 || down(leader)) n++;
+      if (leader < 0 || down(leader) || q.troubled) n++;
     }
     return n;
   }
@@ -327,13 +331,21 @@ export class RecordAccumulator {
 
   noteError(topic: string, partition: number, err: Error): void {
     const q = this.existing(topic, partition);
-    if (q) q.lastError = err;
+    if (q) {
+      q.lastError = err;
+      q.troubled = true;
+    }
   }
 
   /** Notes `err` on every partition with queued batches whose leader is `node`. */
   noteNodeError(node: number, err: Error): void {
     this.lastNetworkError = err;
-    for (const q of this.queues.values()) if (q.batches.length && this.metadata.leader(q.topic, q.partition) === node) q.lastError = err;
+    for (const q of this.queues.values()) {
+      if (q.batches.length && this.metadata.leader(q.topic, q.partition) === node) {
+        q.lastError = err;
+        q.troubled = true;
+      }
+    }
   }
 
   /**
@@ -455,6 +467,8 @@ export class RecordAccumulator {
   complete(batch: ProducerBatch, baseOffset: bigint | null, logAppendTimeMs: bigint, acknowledged = true): void {
     batch.done = true;
     batch.inFlight = false;
+    const q = this.existing(batch.topic, batch.partition);
+    if (q) q.troubled = false;
     const base = baseOffset !== null && baseOffset >= 0n ? baseOffset : null;
     const exact = base !== null && base + BigInt(batch.count) <= BigInt(Number.MAX_SAFE_INTEGER);
     const baseNumber = exact ? Number(base) : 0;
