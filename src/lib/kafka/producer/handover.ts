@@ -1,7 +1,9 @@
 // Redeploys never hide a record. When a producer node closes for a redeploy
-// (Node-RED closes it, then starts a new instance with the same node id), the
-// records its producer still holds are parked here under the node id, for a
-// bounded time, and the new instance claims them:
+// (Node-RED closes it, then starts a new instance with the same node id), it
+// first sends what can go now (bounded, only while connected: at most 10 s of
+// the 15 s Node-RED gives a close), then the records its producer still holds
+// are parked here under the node id, for a bounded time, and the new instance
+// claims them:
 //
 //  - adopt: the new instance sends to the same cluster with the same connection
 //    settings and producer options. It takes over the producer itself: the same
@@ -13,18 +15,27 @@
 //    request.timeout.ms for requests in flight), and the new one takes records
 //    but sends none (KafkaProducer.hold) until every old one has settled: per
 //    partition, every record of the old producer is written (or failed) before
-//    any of the new one. Each record is sent by one producer only, under one id.
-//  - fail: another cluster. The held records fail now ("the node now sends to
-//    another cluster"), each saying whether it may have been written.
+//    any of the new one.
+//  - fail: another cluster (broker list or security differ). The held records
+//    fail now ("redeployed to send to another Kafka cluster"), each saying
+//    whether it may have been written.
 //
-// Outcomes of handed-over records reach the instance that runs now: an
-// OutcomeRelay per producer forwards them to it, or keeps them in order while
-// no instance runs (between close and the new start), bounded by the records
-// held at close. The old msgs' own `done` callbacks are not called: their flow
-// is stopped and its Catch and Complete nodes with it; the new instance sends
-// the msg on (acknowledged, with msg.kafka) or reports it with node.error (its
-// Catch nodes). Nothing unclaimed waits longer than the registry's bound; then
-// the records fail and are logged with their keys (abandon).
+// The guarantee: a held record is sent by one producer only, under its producer
+// id and sequence numbers, never again by another (so an idempotent broker
+// writes it at most once); a redeploy adds no reordering: per partition, the
+// records of one producer all go before those of the next (within a producer,
+// order is what its settings give: kept with idempotence or max.in.flight 1);
+// each record's msg gets exactly one outcome. Outcomes of handed-over records reach the
+// instance that runs now: an OutcomeRelay per producer forwards them to it, or
+// keeps them in order while no instance runs (between the close and the flows'
+// start), bounded by the records held at close. The old msgs' own `done`
+// callbacks are not called: their flow is stopped, and its Catch and Complete
+// nodes with it. The new instance sends an acknowledged msg on (msg.kafka) and
+// reports a failed one with node.error(err, msg), which its Catch nodes get
+// (Complete nodes do not see handed-over msgs). Where no instance takes a
+// lineage (node removed, flows stopped, or none came within the bound) the
+// records are sent if they can be within the close bound, and the rest fail
+// and are logged with their keys, summed up (abandon in the node glue).
 //
 // No Node-RED import: the node glue (src/nodes/kafka-producer) wires it.
 
