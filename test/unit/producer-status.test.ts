@@ -54,6 +54,11 @@ test('broker away with records held: red ring, held count, % of buffer.memory an
   const later = show(input({ state: 'disconnected', held: held({ records: 30000, bytes: 33_000_000, oldestAgeMs: 200_000 }) }));
   assert.equal(later?.en, 'disconnected · 30k held · 98% buffer · oldest 3m 20s');
   assert.equal(show(input({ state: 'disconnected', detail: 'connect ECONNREFUSED 127.0.0.1:9' }))?.en, 'disconnected: connect ECONNREFUSED 127.0.0.1:9');
+  // The cause, not the error's name, survives the 60-character cut.
+  assert.equal(
+    show(input({ state: 'disconnected', detail: 'KafkaJSConnectionError: Connection error: self-signed certificate in certificate chain' }))?.en,
+    'disconnected: self-signed certificate in certificate chain',
+  );
   assert.equal(show(input({ state: 'connecting', held: held({ records: 3, bytes: 300, oldestAgeMs: 2100 }) }))?.en, 'connecting · 3 held · 0.1% buffer · oldest 2s');
 });
 
@@ -97,11 +102,11 @@ test('connected and busy: the green metrics summary; idle: nothing new to say', 
 });
 
 test('a fatal error and a redeploy waiting for the earlier producer', () => {
-  assert.deepEqual(show(input({ state: 'error', detail: 'KafkaJSSASLAuthenticationError: Authentication failed' })), {
+  assert.deepEqual(show(input({ state: 'error', detail: 'KafkaJSSASLAuthenticationError: Authentication failed: SASL SCRAM-SHA-512' })), {
     fill: 'red',
     shape: 'dot',
-    en: 'error: KafkaJSSASLAuthenticationError: Authentication failed',
-    ko: '오류: KafkaJSSASLAuthenticationError: Authentication failed',
+    en: 'error: Authentication failed: SASL SCRAM-SHA-512',
+    ko: '오류: Authentication failed: SASL SCRAM-SHA-512',
   });
   const own = held({ records: 3, bytes: 300, oldestAgeMs: 1500, holding: true });
   const s = show(input({ held: own, previous: { records: 120, oldestAgeMs: 30_000 } }))!;

@@ -73,6 +73,18 @@ function rate(n: number): string {
   return n >= 10 ? compactCount(n) : n.toFixed(1);
 }
 
+/**
+ * A connection error short enough for a status: without the error's name and
+ * kafkajs's "Connection error:" lead-in, so the cause ("connect ECONNREFUSED
+ * 127.0.0.1:9092", "self-signed certificate in certificate chain") survives
+ * the 60-character cut. The whole error is in the log.
+ */
+export function statusDetail(detail: string): string {
+  let d = detail.trim();
+  for (let i = 0; i < 3; i++) d = d.replace(/^(?:[A-Z]\w*(?:Error|Exception)|Connection error|Error): /, '');
+  return d || detail;
+}
+
 /** "1.2k held · 4% buffer · oldest 45s" */
 export function heldMessages(h: HeldRecords, withBuffer = true): StatusMessage[] {
   const out = [msg('status.held', { n: compactCount(h.records) })];
@@ -102,10 +114,10 @@ export function producerStatus(i: StatusInput, active: boolean): ProducerStatus 
     case 'closed':
       return undefined;
     case 'error':
-      return { fill: 'red', shape: 'dot', text: [i.detail ? msg('status.errorBecause', { reason: i.detail }) : msg('status.error')] };
+      return { fill: 'red', shape: 'dot', text: [i.detail ? msg('status.errorBecause', { reason: statusDetail(i.detail) }) : msg('status.error')] };
     case 'disconnected':
       if (holding) return { fill: 'red', shape: 'ring', text: [msg('status.disconnected'), ...heldMessages(held)] };
-      return { fill: 'red', shape: 'ring', text: [i.detail ? msg('status.disconnectedBecause', { reason: i.detail }) : msg('status.disconnected')] };
+      return { fill: 'red', shape: 'ring', text: [i.detail ? msg('status.disconnectedBecause', { reason: statusDetail(i.detail) }) : msg('status.disconnected')] };
     case 'connecting':
       return { fill: 'yellow', shape: 'ring', text: [msg('status.connecting'), ...(holding ? heldMessages(held) : [])] };
     case 'connected':
