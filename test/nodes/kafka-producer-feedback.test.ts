@@ -11,8 +11,11 @@ import { collect, createTopic, getNode, helper, loadFlow, producerFlow, uniqueTo
 
 let kafka: KafkaHandle;
 const SUMMARY_MS = 1000;
+const unhandled: unknown[] = [];
+const onUnhandled = (e: unknown) => unhandled.push(e);
 
 before(async () => {
+  process.on('unhandledRejection', onUnhandled);
   kafka = await startKafka({ mode: 'single', name: 'feedback' });
   helper.settings({ streamsafeKafkaProducer: { statusIntervalMs: 250, logSummaryIntervalMs: SUMMARY_MS } });
   await new Promise<void>((resolve) => helper.startServer(resolve));
@@ -22,6 +25,7 @@ after(async () => {
   helper.settings({});
   await new Promise<void>((resolve) => helper.stopServer(resolve));
   await kafka?.stop();
+  process.off('unhandledRejection', onUnhandled);
 });
 
 type StatusCall = [{ fill?: string; shape?: string; text?: string; i18n?: unknown }];
@@ -128,5 +132,6 @@ describe('kafka producer node while the broker is away', () => {
       await kafka.startBroker(0);
     }
     await unloadFlow();
+    assert.deepEqual(unhandled, [], 'no unhandled rejection');
   });
 });

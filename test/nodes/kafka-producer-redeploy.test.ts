@@ -16,8 +16,27 @@ let kafka: KafkaHandle;
 const unhandled: unknown[] = [];
 const onUnhandled = (e: unknown) => unhandled.push(e);
 
+/**
+ * Timers our code (dist/) starts, followed to the end: ours are unref'd, so the
+ * event loop's own list would not show one left running.
+ */
+const ours: Array<{ handle: { _destroyed?: boolean }; stack: string }> = [];
+function watchTimers(): void {
+  for (const name of ['setTimeout', 'setInterval'] as const) {
+    const original = globalThis[name] as (...a: unknown[]) => { _destroyed?: boolean };
+    (globalThis as Record<string, unknown>)[name] = function (this: unknown, ...args: unknown[]) {
+      const handle = original.apply(this, args);
+      const stack = new Error().stack ?? '';
+      if (/[\\/]dist[\\/]/.test(stack)) ours.push({ handle, stack });
+      return handle;
+    };
+  }
+}
+const liveTimers = () => ours.filter((t) => !t.handle._destroyed);
+
 before(async () => {
   process.on('unhandledRejection', onUnhandled);
+  watchTimers();
   kafka = await startKafka({ mode: 'single', name: 'redeploy' });
   helper.settings({ streamsafeKafkaProducer: { statusIntervalMs: 250, logSummaryIntervalMs: 1000 } });
   await new Promise<void>((resolve) => helper.startServer(resolve));
@@ -277,12 +296,14 @@ describe('kafka producer node redeployed while it holds records', () => {
     await unloadFlow();
   });
 
-  it('nothing left behind: no connection, no unhandled rejection, once the flows are gone', async () => {
+  it('nothing left behind: no connection, no timer, no unhandled rejection, once the flows are gone', async () => {
     const port = kafka.brokers[0].split(':')[1];
     const connections = () => execFileSync('ss', ['-tnH', 'state', 'established', `( dport = :${port} )`]).toString().trim().split('\n').filter(Boolean).length;
     await unloadFlow();
     await sleep(1500);
     assert.equal(connections(), 0, 'no producer connection left');
+    assert.ok(ours.length > 0, 'timers of ours were seen');
+    assert.deepEqual(liveTimers().map((t) => t.stack.split('\n').slice(2, 5).join(' | ')), [], 'every timer of ours ended');
     assert.deepEqual(unhandled, []);
   });
 });
