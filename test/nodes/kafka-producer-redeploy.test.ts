@@ -296,6 +296,27 @@ describe('kafka producer node redeployed while it holds records', () => {
     await unloadFlow();
   });
 
+  it('a full deploy while connected: what lingers is sent during the close, at once, and its msgs leave the new instance', async () => {
+    const topic = uniqueTopic('lingering');
+    await createTopic(kafka.brokers, topic, 1);
+    const flow = flowFor(topic, { lingerMs: '60000', batchSize: '1000000' });
+    await loadFlow(flow);
+    await waitForStatus('p1', /^connected/);
+    const oldOut = listen('out');
+    await sendHeld('lingering', 20);
+    const started = Date.now();
+    await redeploy(flow, 'full');
+    assert.ok(Date.now() - started < 5000, 'the close did not wait for linger.ms');
+    const out = listen('out');
+    await until('20 msgs out', () => out.length >= 20, 20000);
+    await sleep(300);
+    assertOnceEach(out, names('lingering', 20));
+    assert.equal(oldOut.length, 0, 'not into the stopped flow');
+    for (const v of names('lingering', 20)) assert.deepEqual(senderOf(v), [getNode('p1')], `${v} sent by the new instance`);
+    await assertInKafka(topic, names('lingering', 20), out);
+    await unloadFlow();
+  });
+
   it('nothing left behind: no connection, no timer, no unhandled rejection, once the flows are gone', async () => {
     const port = kafka.brokers[0].split(':')[1];
     const connections = () => execFileSync('ss', ['-tnH', 'state', 'established', `( dport = :${port} )`]).toString().trim().split('\n').filter(Boolean).length;
