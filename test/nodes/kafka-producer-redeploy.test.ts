@@ -296,6 +296,34 @@ describe('kafka producer node redeployed while it holds records', () => {
     await unloadFlow();
   });
 
+  it('a redeploy with an invalid configuration: the new instance refuses new msgs, and what the old producer held is still sent and comes out of it', async () => {
+    const topic = uniqueTopic('invalid');
+    await createTopic(kafka.brokers, topic, 1);
+    const flow = flowFor(topic);
+    await loadFlow(flow);
+    await waitForStatus('p1', /^connected/);
+    const out = listen('out');
+    await kafka.stopBroker(0);
+    let caught: any[] = [];
+    try {
+      await sendHeld('held', 10);
+      await redeploy(flow.map((n) => (n.id === 'p1' ? { ...n, acks: '1', idempotence: true } : n)), 'nodes');
+      await waitForStatus('p1', /^invalid: acks must be all for idempotence$/);
+      caught = listen('caught');
+      getNode('p1').receive({ payload: 'refused' });
+      await until('refused to Catch', () => caught.length === 1, 5000);
+      assert.match(caught[0].error.message, /Must set acks to all/);
+    } finally {
+      await kafka.startBroker(0);
+    }
+    await until('10 msgs out', () => out.length >= 10);
+    await sleep(300);
+    assertOnceEach(out, names('held', 10));
+    assert.equal(caught.length, 1);
+    await assertInKafka(topic, names('held', 10), out);
+    await unloadFlow();
+  });
+
   it('a full deploy while connected: what lingers is sent during the close, at once, and its msgs leave the new instance', async () => {
     const topic = uniqueTopic('lingering');
     await createTopic(kafka.brokers, topic, 1);

@@ -224,9 +224,9 @@ export = function (RED: NodeAPI) {
       });
       node.on('close', (_removed: boolean, done: () => void) => {
         cancel?.();
-        recordLog.close();
-        problemLog.close();
         const finish = () => {
+          recordLog.close();
+          problemLog.close();
           node.status({});
           done();
         };
