@@ -7,7 +7,7 @@
 // (handover.ts, whose top comment states the guarantee).
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { LogSummary } from '../../lib/common/log-summary';
-import { localStatus, msg as message, type StatusText } from '../../lib/common/status-message';
+import { localStatus, msg as message, statusPublisher, type StatusText } from '../../lib/common/status-message';
 import { boundedDelay } from '../../lib/common/timers';
 import { ProducerConfigError, producerOptionsFrom, type ProducerOptions } from '../../lib/kafka/producer/config';
 import { errorKind, errorMessage, keyText, problemLogLine, recordLogLine, shortReason } from '../../lib/kafka/producer/failure-log';
@@ -185,8 +185,10 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, config);
     const node = this;
     const topic = typeof config.topic === 'string' ? config.topic.trim() : '';
+    // node.status(), and the status as a message for the editor to show in its own language.
+    const setStatus = statusPublisher(node, RED.comms.publish);
     const show = (fill: Parameters<typeof localStatus>[0], shape: Parameters<typeof localStatus>[1], text: StatusText) =>
-      node.status(localStatus(fill, shape, text, t) as never);
+      setStatus(localStatus(fill, shape, text, t));
 
     // ---- logs: failures of a msg go to Catch; those no Catch takes are summed up ----
     const logError = (text: string) => node.error(text);
@@ -227,7 +229,7 @@ export = function (RED: NodeAPI) {
         const finish = () => {
           recordLog.close();
           problemLog.close();
-          node.status({});
+          setStatus({});
           done();
         };
         if (claimed) abandon(claimed, 'stopped', node).then(finish, finish);
@@ -403,7 +405,7 @@ export = function (RED: NodeAPI) {
       const finish = () => {
         recordLog.close();
         problemLog.close();
-        node.status({});
+        setStatus({});
         broker.deregister(node, done);
       };
       const failed = (e: unknown) => {
