@@ -128,9 +128,12 @@ describe('kafka producer node across a broker outage', () => {
       await unloadFlow();
       const took = Date.now() - started;
       assert.ok(took < 12000, `close took ${took} ms`);
-      // done(err) reaches node.error (and from there a Catch node): one per record.
-      const failures = errors.filter((a) => /ProducerClosedError|DeliveryTimeoutError/.test(String(a[0])));
-      assert.equal(failures.length, 20, errors.map((a) => String(a[0])).join('\n'));
+      // The flows stopped (no redeploy): no instance takes the held records, and the stopped flow's
+      // Catch nodes are gone, so each failure is in the log, summed up: the first at once, then a count.
+      const lines = errors.map((a) => String(a[0])).filter((l) => /ProducerClosedError|DeliveryTimeoutError/.test(l));
+      const counted = lines.reduce((n, l) => n + (/^A record failed/.test(l) ? 1 : Number(/^(\d+) more records failed/.exec(l)?.[1] ?? 0)), 0);
+      assert.equal(counted, 20, lines.join('\n'));
+      assert.ok(lines.length <= 3, `${lines.length} log lines for 20 failures:\n${lines.join('\n')}`);
     } finally {
       await kafka.startBroker(0);
     }

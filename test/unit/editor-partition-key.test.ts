@@ -38,7 +38,7 @@ describe('editor/partition-key', () => {
     for (const [props, field, value, reason] of cases) {
       const node = editorNode(props);
       assert.equal(validatePartitionKey(node, field, value, dialog(brokers), syntax), reason, `${field} = ${String(value)}`);
-      const lib = partitionKeyProblems({ ...node, [field]: value }).find((p) => p.field === field);
+      const lib = partitionKeyProblems({ ...node, [field]: value } as Parameters<typeof partitionKeyProblems>[0]).find((p) => p.field === field);
       assert.deepEqual(partitionKeyProblem(node, field, value, dialog(brokers), syntax), lib?.message, field);
     }
   });

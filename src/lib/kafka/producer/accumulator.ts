@@ -38,6 +38,8 @@ export interface PartitionQueue {
   muted: boolean;
   /** the last error seen for this partition, for the delivery timeout's message */
   lastError?: Error;
+  /** an error was seen here since its last batch was written (it is retrying, or its leader is gone) */
+  troubled?: boolean;
 }
 
 export interface ReadyCheck {
@@ -55,6 +57,12 @@ interface WaitingRecord {
   p: PendingRecord;
   /** metadata requests started before it came: an explicit partition is refused only by the answer to a later one */
   sinceRequest: number;
+}
+
+/** The earliest receivedAt among records not settled (Infinity: none). */
+export function oldestOf(records: readonly PendingRecord[]): number {
+  for (const p of records) if (!p.settled) return p.receivedAt;
+  return Infinity;
 }
 
 /** An explicit partition beyond the topic's count, after fresh metadata confirmed the count. */
@@ -101,6 +109,38 @@ export class RecordAccumulator {
   /** Whether a topic still has records here (so its metadata stays wanted). */
   holds(topic: string): boolean {
     return this.waiting.has(topic) || !!this.queuesByTopic.get(topic)?.some((q) => q && q.batches.length > 0);
+  }
+
+  /**
+   * When the oldest record held here (queued or waiting for its topic) was
+   * taken (Infinity: none). Records of a partition are queued in the order they
+   * came, so only the head batch of each queue and the head of each waiting
+   * list are looked at: O(partitions), no per-record bookkeeping.
+   */
+  oldestReceivedAt(): number {
+    let oldest = Infinity;
+    for (const q of this.queues.values()) {
+      const head = q.batches[0];
+      if (head) oldest = Math.min(oldest, oldestOf(head.records));
+    }
+    for (const list of this.waiting.values()) if (list.length) oldest = Math.min(oldest, list[0].p.receivedAt);
+    return oldest;
+  }
+
+  /**
+   * Partitions with queued records that cannot go now: no leader known, a
+   * leader `down` says is unreachable, or an error since the partition's last
+   * write (e.g. NOT_ENOUGH_REPLICAS, retried); topics whose records wait for
+   * metadata count one each.
+   */
+  unavailablePartitions(down: (node: number) => boolean): number {
+    let n = this.waiting.size;
+    for (const q of this.queues.values()) {
+      if (!q.batches.length) continue;
+      const leader = this.metadata.leader(q.topic, q.partition);
+      if (leader < 0 || down(leader) || q.troubled) n++;
+    }
+    return n;
   }
 
   // ---- appending -----------------------------------------------------------------
@@ -291,13 +331,21 @@ export class RecordAccumulator {
 
   noteError(topic: string, partition: number, err: Error): void {
     const q = this.existing(topic, partition);
-    if (q) q.lastError = err;
+    if (q) {
+      q.lastError = err;
+      q.troubled = true;
+    }
   }
 
   /** Notes `err` on every partition with queued batches whose leader is `node`. */
   noteNodeError(node: number, err: Error): void {
     this.lastNetworkError = err;
-    for (const q of this.queues.values()) if (q.batches.length && this.metadata.leader(q.topic, q.partition) === node) q.lastError = err;
+    for (const q of this.queues.values()) {
+      if (q.batches.length && this.metadata.leader(q.topic, q.partition) === node) {
+        q.lastError = err;
+        q.troubled = true;
+      }
+    }
   }
 
   /**
@@ -419,6 +467,8 @@ export class RecordAccumulator {
   complete(batch: ProducerBatch, baseOffset: bigint | null, logAppendTimeMs: bigint, acknowledged = true): void {
     batch.done = true;
     batch.inFlight = false;
+    const q = this.existing(batch.topic, batch.partition);
+    if (q) q.troubled = false;
     const base = baseOffset !== null && baseOffset >= 0n ? baseOffset : null;
     const exact = base !== null && base + BigInt(batch.count) <= BigInt(Number.MAX_SAFE_INTEGER);
     const baseNumber = exact ? Number(base) : 0;

@@ -13,6 +13,8 @@ interface Waiter {
   grant(): void;
   reject(err: Error): void;
   timer: unknown;
+  /** when it joined the line */
+  since: number;
 }
 
 export class BufferPool {
@@ -49,6 +51,11 @@ export class BufferPool {
     return this.waiters.length;
   }
 
+  /** When the first in the line for room joined it (Infinity: nobody waits). */
+  get oldestWaitSince(): number {
+    return this.waiters.length ? this.waiters[0].since : Infinity;
+  }
+
   /** True while an allocation would be refused at once: the caller can refuse before building the record. */
   get refusing(): boolean {
     return this.waiters.length > 0 && (this.lineFull || this.waitingBytes >= this.waitingRoom);
@@ -81,7 +88,7 @@ export class BufferPool {
       return;
     }
     this.waitingBytes += bytes;
-    const waiter: Waiter = { bytes, grant, reject, timer: undefined };
+    const waiter: Waiter = { bytes, grant, reject, timer: undefined, since: this.clock.now() };
     waiter.timer = this.clock.setTimeout(() => {
       const i = this.waiters.indexOf(waiter);
       if (i >= 0) this.waiters.splice(i, 1);

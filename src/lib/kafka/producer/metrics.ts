@@ -73,6 +73,10 @@ export interface ProducerMetricsSnapshot {
   'record-retry-total': number;
   'records-queued': number;
   'requests-in-flight': number;
+  /** ours: records taken and not yet acknowledged or failed (queued, in flight, waiting) */
+  'records-held': number;
+  /** ours: ms since the oldest held record was taken (0: none held) */
+  'oldest-record-age-ms': number;
 }
 
 export class ProducerMetrics {
@@ -136,7 +140,12 @@ export class ProducerMetrics {
     if (uncompressedBytes > 0) this.compression.record(this.clock.now(), compressedBytes / uncompressedBytes);
   }
 
-  snapshot(buffer: { available: number; total: number }, queued = 0, inFlight = 0): ProducerMetricsSnapshot {
+  snapshot(
+    buffer: { available: number; total: number },
+    queued = 0,
+    inFlight = 0,
+    held: { records: number; oldestAgeMs: number } = { records: 0, oldestAgeMs: 0 },
+  ): ProducerMetricsSnapshot {
     const now = this.clock.now();
     const round = (n: number, digits = 3) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : NaN);
     return {
@@ -158,6 +167,8 @@ export class ProducerMetrics {
       'record-retry-total': this.totals.retries,
       'records-queued': queued,
       'requests-in-flight': inFlight,
+      'records-held': held.records,
+      'oldest-record-age-ms': held.oldestAgeMs,
     };
   }
 }

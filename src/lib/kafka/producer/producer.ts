@@ -12,6 +12,7 @@
 import { systemClock, type Clock } from '../../common/clock';
 import { codecId, compress, ready as codecsReady } from '../codecs';
 import { bufferExhaustedNoStack, describeError as describe, producerClosed, recordTooLarge } from '../errors';
+import { boundedDelay } from '../../common/timers';
 import { checkKafkajsVersion, type ConnectionSettings } from '../protocol/kafkajs';
 import { KafkaNetwork } from '../protocol/network';
 import { encodeRecordBatch } from '../protocol/record-batch';
@@ -40,6 +41,22 @@ export interface ProducerHooks {
   onProblem?(message: string): void;
 }
 
+/** What the producer holds now: taken, not yet acknowledged or failed. */
+export interface HeldRecords {
+  /** records taken and not settled (queued, in flight, waiting for metadata or for buffer room) */
+  records: number;
+  /** buffer.memory bytes they hold */
+  bytes: number;
+  /** buffer.memory */
+  bufferMemory: number;
+  /** ms since the oldest of them was taken (0: none) */
+  oldestAgeMs: number;
+  /** partitions with queued records whose leader is unknown or unreachable (topics waiting for metadata count one each) */
+  unavailablePartitions: number;
+  /** Produce requests are held back (see KafkaProducer.hold) */
+  holding: boolean;
+}
+
 export interface ProducerRuntime {
   clock?: Clock;
   /** metrics window (ms); the Java client's is 2 × 30 s */
@@ -51,6 +68,15 @@ export interface ProducerRuntime {
   metadataMaxAgeMs?: number;
   /** a transport instead of the network (unit tests) */
   transport?: SenderTransport;
+}
+
+export interface CloseOptions {
+  /**
+   * Keep sending for the whole timeout even while no broker is reachable
+   * (a producer handed over on a redeploy drains what it holds, bounded by
+   * delivery.timeout.ms), and keep the records waiting for buffer room.
+   */
+  drain?: boolean;
 }
 
 export class KafkaProducer {
@@ -65,11 +91,14 @@ export class KafkaProducer {
   private readonly clock: Clock;
   private state: ConnectionState = 'connecting';
   private closing = false;
+  private closed: Promise<number> | undefined;
+  /** records taken and not settled */
+  private heldCount = 0;
 
   constructor(
     connection: ConnectionSettings,
     readonly options: ProducerOptions,
-    private readonly hooks: ProducerHooks = {},
+    private hooks: ProducerHooks = {},
     runtime: ProducerRuntime = {},
   ) {
     const clock = (this.clock = runtime.clock ?? systemClock);
@@ -96,6 +125,7 @@ export class KafkaProducer {
       new PartitionAssigner(Math.max(1, options.batchSize)),
       () => this.sender.wake(),
       (ok) => {
+        this.heldCount--;
         if (!ok) this.metrics.recordsFailed(1);
       },
     );
@@ -168,6 +198,43 @@ export class KafkaProducer {
 
   get connectionState(): ConnectionState {
     return this.state;
+  }
+
+  /** Who hears of state changes and problems from now on (a node taking this producer over). */
+  setHooks(hooks: ProducerHooks): void {
+    this.hooks = hooks;
+  }
+
+  /** Records held now, the buffer bytes they take, and how long the oldest has waited. */
+  heldRecords(): HeldRecords {
+    const now = this.clock.now();
+    const oldest = Math.min(this.accumulator.oldestReceivedAt(), this.sender.oldestInFlight(), this.pool.oldestWaitSince);
+    return {
+      records: this.heldCount,
+      bytes: this.pool.heldBytes,
+      bufferMemory: this.options.bufferMemory,
+      oldestAgeMs: this.heldCount > 0 && Number.isFinite(oldest) ? Math.max(0, now - oldest) : 0,
+      unavailablePartitions: this.accumulator.unavailablePartitions((node) => this.sender.isDown(node)),
+      holding: this.sender.holding,
+    };
+  }
+
+  /** Whether nothing is held (no record taken and unsettled). */
+  get idle(): boolean {
+    return this.heldCount === 0;
+  }
+
+  /**
+   * No Produce request goes out until release(); records are still taken
+   * (they wait, and expire at delivery.timeout.ms). For a producer that must
+   * not overtake another one still sending to the same partitions.
+   */
+  hold(): void {
+    this.sender.hold();
+  }
+
+  release(): void {
+    this.sender.release();
   }
 
   private setState(state: ConnectionState, detail?: string): void {
@@ -249,16 +316,54 @@ export class KafkaProducer {
       );
     }
     p.receivedAt = this.clock.now();
-    this.pool.allocate(memory, () => this.accumulator.add(p), refuse);
+    this.heldCount++;
+    this.pool.allocate(
+      memory,
+      () => this.accumulator.add(p),
+      (err) => {
+        this.heldCount--;
+        refuse(err);
+      },
+    );
   }
 
-  /** The Java producer's metrics, now. */
+  /** The Java producer's metrics, now, and what is held (records-held, oldest-record-age-ms). */
   metricsSnapshot(): ProducerMetricsSnapshot {
+    const held = this.heldRecords();
     return this.metrics.snapshot(
       { available: this.pool.availableBytes, total: this.options.bufferMemory },
       this.accumulator.queuedRecords,
       this.sender.inFlightRequests,
+      { records: held.records, oldestAgeMs: held.oldestAgeMs },
     );
+  }
+
+  /**
+   * Sends what lingers now and resolves true once nothing is held, or false
+   * after timeoutMs (what is left stays held; nothing is failed).
+   */
+  async flush(timeoutMs: number): Promise<boolean> {
+    if (this.heldCount === 0) return true;
+    this.accumulator.beginFlush();
+    try {
+      return await this.waitIdle(timeoutMs);
+    } finally {
+      this.accumulator.endFlush();
+    }
+  }
+
+  private waitIdle(timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const finish = (idle: boolean) => {
+        if (settled) return;
+        settled = true;
+        this.clock.clearTimeout(timer);
+        resolve(idle);
+      };
+      const timer = this.clock.setTimeout(() => finish(false), boundedDelay(timeoutMs));
+      void this.sender.idle().then(() => finish(this.heldCount === 0));
+    });
   }
 
   /**
@@ -267,11 +372,24 @@ export class KafkaProducer {
    * been written, then closes every connection. Resolves with the number of
    * records that had to be failed.
    */
-  async close(timeoutMs: number, reason = 'The producer closed'): Promise<number> {
+  async close(timeoutMs: number, reason = 'The producer closed', opts: CloseOptions = {}): Promise<number> {
+    // Once: a second close (a node closing while a takeover drains it) waits for the
+    // first, and makes it give up flushing sooner when it asks for less time.
+    if (this.closed) {
+      this.sender.shortenClose(this.state === 'connected' || opts.drain ? timeoutMs : 0);
+      return this.closed;
+    }
+    this.closed = this.closeOnce(timeoutMs, reason, opts);
+    return this.closed;
+  }
+
+  private async closeOnce(timeoutMs: number, reason: string, opts: CloseOptions): Promise<number> {
     this.closing = true;
-    this.pool.rejectWaiters(producerClosed(`${reason} while the record waited for buffer room: it was not written to Kafka`));
-    const flushFor = this.state === 'connected' ? timeoutMs : 0;
-    const failed = await this.sender.close(flushFor, reason);
+    const waiting = producerClosed(`${reason} while the record waited for buffer room: it was not written to Kafka`);
+    // Draining keeps the line for buffer room: those records are held too, and get room as others settle.
+    if (!opts.drain) this.pool.rejectWaiters(waiting);
+    const flushFor = this.state === 'connected' || opts.drain ? timeoutMs : 0;
+    const failed = await this.sender.close(flushFor, reason, () => this.pool.rejectWaiters(waiting));
     await this.network?.close();
     this.state = 'closed';
     this.hooks.onState?.('closed');

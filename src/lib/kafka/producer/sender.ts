@@ -22,7 +22,7 @@ import type { BrokerInfo, MetadataResponse } from '../protocol/metadata';
 import { isRequestTimeout } from '../protocol/network';
 import type { PartitionProduceResponse, ProduceResponse } from '../protocol/produce';
 import { producerStateOf, withProducerState, type EncodedBatch, type ProducerState } from '../protocol/record-batch';
-import type { RecordAccumulator } from './accumulator';
+import { oldestOf, type RecordAccumulator } from './accumulator';
 import type { ClusterMetadata } from './cluster-metadata';
 import type { IdempotenceManager } from './idempotence';
 import { ProducerBatch, tpKey } from './producer-batch';
@@ -114,6 +114,12 @@ export class Sender {
   private stopped = false;
   private fatalError: Error | undefined;
   private idleWaiters: Array<() => void> = [];
+  /** no Produce request goes out while set (metadata and the producer id still do): see hold() */
+  private held = false;
+  /** the close waiting for the queues to empty (see shortenClose) */
+  private flushWait: { deadline: number; timer: unknown; finish(idle: boolean): void } | undefined;
+  /** brokers whose last connection or request failed, and that have not answered since */
+  private readonly down = new Set<number>();
 
   constructor(
     private readonly acc: RecordAccumulator,
@@ -136,6 +142,37 @@ export class Sender {
     return this.fatalError;
   }
 
+  /** Whether the broker's last connection or request failed and it has not answered since. */
+  isDown(node: number): boolean {
+    return this.down.has(node);
+  }
+
+  /** When the oldest record in a request in flight was taken (Infinity: none). */
+  oldestInFlight(): number {
+    let oldest = Infinity;
+    for (const r of this.requests) for (const b of r.batches) oldest = Math.min(oldest, oldestOf(b.records));
+    return oldest;
+  }
+
+  /**
+   * Sends no Produce request until release(): records are taken and wait (and
+   * expire at delivery.timeout.ms) while another producer sends what it held
+   * for the same partitions first, so that per-partition order holds.
+   */
+  hold(): void {
+    this.held = true;
+  }
+
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.wake();
+  }
+
+  get holding(): boolean {
+    return this.held;
+  }
+
   /** Coalesces wake-ups from many appends and answers into one pass. */
   wake(): void {
     if (this.runQueued || this.stopped) return;
@@ -148,6 +185,7 @@ export class Sender {
 
   /** A node's connection changed: look again; note the error on its partitions. */
   nodeFailed(node: number, err: Error): void {
+    this.down.add(node);
     this.acc.noteNodeError(node, err);
     this.metadata.requestUpdate();
     this.events.onNodeFailed?.(node, err);
@@ -165,7 +203,7 @@ export class Sender {
       idem.maybeResolveSequences();
       if (idem.bumpEpochIfNeeded()) wait = Math.min(wait, this.maybeInitProducerId(now));
     }
-    if (!idem || idem.hasProducerId()) wait = Math.min(wait, this.sendReady(now));
+    if ((!idem || idem.hasProducerId()) && !this.held) wait = Math.min(wait, this.sendReady(now));
     wait = Math.min(wait, this.maybeUpdateMetadata(now));
     this.finishPass(now, wait);
   }
@@ -285,6 +323,7 @@ export class Sender {
     let records = 0;
     for (const b of request.batches) records += b.count;
     this.events.onRequestDone?.(request.node, now - request.sentAt, records);
+    this.down.delete(request.node);
     this.events.onReachable?.();
     if (this.stopped) return;
     if (!response) {
@@ -316,6 +355,7 @@ export class Sender {
     // As the Java client: a timed out request closes its connection, failing the others in flight on it;
     // their batches are sent again in sequence order once it is back.
     if (timedOut) this.transport.abort(request.node, cause);
+    this.down.add(request.node);
     this.metadata.requestUpdate();
     for (const b of request.batches) this.retryOrFail(b, ErrorCode.NETWORK_EXCEPTION, cause, -1n, now);
   }
@@ -468,6 +508,7 @@ export class Sender {
       .then(
         (answer) => {
           if (this.stopped) return;
+          this.down.delete(node);
           this.metadata.update(answer, this.clock.now(), request);
           this.transport.setNodes(answer.brokers);
           for (const t of answer.topics) {
@@ -480,6 +521,7 @@ export class Sender {
         },
         (err: Error) => {
           this.metadata.failed(this.clock.now());
+          this.down.add(node);
           this.events.onNodeFailed?.(node, err);
         },
       )
@@ -516,6 +558,7 @@ export class Sender {
         },
         (err: Error) => {
           this.initFailed();
+          this.down.add(node);
           this.events.onNodeFailed?.(node, err);
         },
       )
@@ -566,11 +609,12 @@ export class Sender {
    * Sends what is held for up to timeoutMs, then stops and fails whatever is
    * left, saying whether each record may have been written. Returns how many failed.
    */
-  async close(timeoutMs: number, reason: string): Promise<number> {
+  async close(timeoutMs: number, reason: string, beforeAbort?: () => void): Promise<number> {
     this.acc.close();
     this.acc.beginFlush();
     this.wake();
     if (timeoutMs > 0) await this.waitIdle(timeoutMs);
+    beforeAbort?.();
     this.stopped = true;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     let failed = this.acc.abortAll(() => producerClosed(`${reason} before the record could be sent: it was not written to Kafka`));
@@ -593,18 +637,36 @@ export class Sender {
   private waitIdle(timeoutMs: number): Promise<boolean> {
     return new Promise((resolve) => {
       let done = false;
-      const t = this.clock.setTimeout(() => {
-        if (done) return;
-        done = true;
-        resolve(false);
-      }, boundedDelay(timeoutMs));
-      void this.idle().then(() => {
-        if (done) return;
-        done = true;
-        this.clock.clearTimeout(t);
-        resolve(true);
-      });
+      const wait = {
+        deadline: this.clock.now() + timeoutMs,
+        timer: undefined as unknown,
+        finish: (idle: boolean) => {
+          if (done) return;
+          done = true;
+          this.clock.clearTimeout(wait.timer);
+          if (this.flushWait === wait) this.flushWait = undefined;
+          resolve(idle);
+        },
+      };
+      wait.timer = this.clock.setTimeout(() => wait.finish(false), boundedDelay(timeoutMs));
+      this.flushWait = wait;
+      void this.idle().then(() => wait.finish(true));
     });
+  }
+
+  /** A close flushing now gives up after at most `ms` more (0: at once). */
+  shortenClose(ms: number): void {
+    const w = this.flushWait;
+    if (!w) return;
+    const now = this.clock.now();
+    if (now + ms >= w.deadline) return;
+    this.clock.clearTimeout(w.timer);
+    if (ms <= 0) {
+      w.finish(false);
+      return;
+    }
+    w.deadline = now + ms;
+    w.timer = this.clock.setTimeout(() => w.finish(false), boundedDelay(ms));
   }
 }
 
