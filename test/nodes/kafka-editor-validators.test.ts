@@ -50,6 +50,7 @@ function loadEditor(type: string) {
       length: 1,
       attr: (name: string) => (name === 'type' && input.checkbox ? 'checkbox' : undefined),
       is: (what: string) => what === ':checked' && input.value === true,
+      prop: (name: string) => (name === 'checked' ? input.value === true : undefined),
       val: () => input.value,
     };
   };

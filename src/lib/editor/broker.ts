@@ -15,6 +15,7 @@ import {
   type BrokerProblem,
 } from '../kafka/broker-settings';
 import { htmlSafe } from './html';
+import { browserDialog, currentValues, translator, type DialogEnv, type EditorNode } from './node-dialog';
 
 export type Translate = (code: string, values: Readonly<Record<string, string | number>>) => string;
 
@@ -60,4 +61,29 @@ export function fieldProblem(field: string, values: DialogValues, translate?: Tr
   const problems = problemsByField(values, tlsConfigExists)[field as BrokerField];
   if (!problems || !problems.length) return undefined;
   return problems.map((p) => (translate ? translate(p.code, htmlSafe(p.values)) : p.message)).join('; ');
+}
+
+/** The broker dialog's fields that a rule reads (besides the credentials). */
+export const FIELDS: readonly string[] = ['brokers', 'clientId', 'connectionTimeout', 'requestTimeout', 'usetls', 'tls', 'saslMechanism'];
+
+/**
+ * The Node-RED validator of `field`: true, or the reason in the editor's language. The
+ * credentials come from the open dialog; outside it the editor has them only once the
+ * dialog was opened (has_password: a stored one), else their rules are not checked.
+ */
+export function validateBroker(node: EditorNode, field: string, value: unknown, env: DialogEnv = browserDialog()): true | string {
+  const values = currentValues(node, FIELDS, 'node-config-input', env) as DialogValues & Record<string, unknown>;
+  if (env.editing(node)) {
+    values.username = env.input('node-config-input-username') as string | undefined;
+    values.password = env.input('node-config-input-password') as string | undefined;
+  } else {
+    const c = node.credentials as { username?: string; password?: string; has_password?: boolean } | undefined;
+    values.credentialsKnown = !!c && c.username !== undefined;
+    values.username = c?.username;
+    values.password = c ? c.password || (c.has_password ? STORED_PASSWORD : '') : undefined;
+  }
+  values[field] = value;
+  const t = translator(node, 'streamsafe-kafka-broker');
+  const translate: Translate = (code, v) => t(`validate.${code}`, v.field ? { ...v, label: t(`label.${v.field}`) } : v);
+  return fieldProblem(field, values, translate) ?? true;
 }

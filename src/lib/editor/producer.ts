@@ -15,6 +15,7 @@ import {
 import { COMPRESSION_NAMES } from '../kafka/codecs/names';
 import { MAX_TOPIC_LENGTH, topicNameProblem } from '../kafka/record';
 import { htmlSafe } from './html';
+import { browserDialog, currentValues, translator, type DialogEnv, type EditorNode } from './node-dialog';
 
 /** A field's value as the dialog holds it: text, or a checkbox's state. */
 export type EditorValue = string | boolean;
@@ -116,4 +117,17 @@ export function fieldProblem(field: string, values: EditorValues, translate?: Tr
   const problems = problemsByField(values)[field as ProducerField];
   if (!problems || !problems.length) return undefined;
   return problems.map((p) => (translate ? translate(p.code, htmlSafe(p.values)) : p.message)).join('; ');
+}
+
+/** Every field of the dialog that a rule reads. */
+export const FIELDS: readonly string[] = ['preset', ...OTHER_FIELDS, ...OPTION_FIELDS];
+
+/**
+ * The Node-RED validator of `field` (validate: function (v) { return validateProducer(this, field, v); }):
+ * true, or the reason in the editor's language, reading the other fields from the open dialog.
+ */
+export function validateProducer(node: EditorNode, field: string, value: unknown, env: DialogEnv = browserDialog()): true | string {
+  const values = { ...currentValues(node, FIELDS, 'node-input', env), [field]: value };
+  const t = translator(node, 'streamsafe-kafka-producer');
+  return fieldProblem(field, values, (code, v) => t(`validate.${code}`, v)) ?? true;
 }
