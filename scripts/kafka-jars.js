@@ -64,9 +64,9 @@ const tilde = (p) => (p.startsWith(os.homedir() + path.sep) ? `~${p.slice(os.hom
 
 /**
  * Resolves the Kafka classpath. When that takes more than a moment (Maven runs: the first
- * run), says so and logs what Maven has fetched every `everyMs`.
+ * run), says so and logs what Maven has fetched every `everyMs` (3 s).
  */
-async function ensureKafkaJars(log, { everyMs = 5000 } = {}) {
+async function ensureKafkaJars(log, { everyMs = 3000 } = {}) {
   // The resolver is TypeScript; tsx (a devDependency, installed by now) loads it.
   const tsx = require('tsx/cjs/api');
   const { kafkaClasspath } = tsx.require(path.join(root, 'test', 'support', 'kafka', 'classpath.ts'), __filename);
