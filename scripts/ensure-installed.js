@@ -92,8 +92,7 @@ function javaProblems() {
   if (major === undefined) {
     const where = process.env.JAVA_HOME ? `JAVA_HOME=${process.env.JAVA_HOME} has no working bin/java` : 'Java was not found (java is not on PATH)';
     problems.push(`${where}: the embedded Kafka broker needs Java 17; ${JDK_HINT}.`);
-  }
-  else if (major < 17) problems.push(`Java ${major} was found; Kafka 4 needs Java 17 or later: ${JDK_HINT}.`);
+  } else if (major < 17) problems.push(`Java ${major} was found; Kafka 4 needs Java 17 or later: ${JDK_HINT}.`);
   else if (spawnSync(javaBin('javac'), ['-version']).status !== 0) problems.push(`javac was not found: the Kafka launcher is compiled once, so a JDK (not only a JRE) is needed: ${JDK_HINT}.`);
   if (!onPath('mvn')) problems.push(`Maven (mvn) was not found: it fetches the Kafka jars from Maven Central on the first run; ${MAVEN_HINT}.`);
   return problems;

@@ -112,13 +112,20 @@ export async function debugMessages(port: number): Promise<{ messages: DebugMess
   };
 }
 
-/** Processes whose command line names `dir` (the demo's Node-RED, Kafka JVM and services do). */
+/** Processes (Linux) whose command line names `dir` or that run in it (the demo's Node-RED, Kafka JVM and services do). */
 export function processesUnder(dir: string): string[] {
   const found: string[] = [];
   for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    if (Number(pid) === process.pid) continue;
     try {
       const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmd.includes(dir) && Number(pid) !== process.pid) found.push(`${pid} ${cmd.slice(0, 200)}`);
+      let cwd = '';
+      try {
+        cwd = fs.readlinkSync(`/proc/${pid}/cwd`);
+      } catch {
+        // not ours to read
+      }
+      if (cmd.includes(dir) || cwd === dir || cwd.startsWith(dir + path.sep)) found.push(`${pid} ${cmd.slice(0, 200)}`);
     } catch {
       // gone meanwhile
     }
