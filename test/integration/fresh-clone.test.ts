@@ -64,14 +64,14 @@ test('a fresh clone: npm start installs, builds, carries posts into Kafka, and s
 
     const stopping = Date.now();
     const code = await demo.ctrlC(30_000);
-    // npm reports a Ctrl-C as 130 whatever its script did; the demo says it stopped.
-    assert.ok(code === 0 || code === 130, `npm start ended with ${code} on Ctrl-C:\n${demo.output().slice(-2000)}`);
+    // npm dies of the SIGINT itself (a shell shows 130) whatever its script did; the demo says it stopped.
+    assert.ok(code === 0 || code === 'SIGINT', `npm start ended with ${code} on Ctrl-C:\n${demo.output().slice(-2000)}`);
     assert.match(demo.output(), /\[demo\] stopped/);
     t.diagnostic(`stopped ${Date.now() - stopping} ms after Ctrl-C; ${since()} in all`);
     assert.equal(await listening(services.brokers[0]), false, 'the broker is gone');
     assert.deepEqual(processesUnder(clone), [], 'nothing of the clone still runs');
   } finally {
-    if (demo?.child.exitCode === null) await demo.ctrlC(30_000);
+    await demo?.ctrlC(30_000);
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 });

@@ -24,8 +24,13 @@ export interface DemoProcess {
   waitFor(re: RegExp, timeoutMs: number): Promise<RegExpExecArray>;
   /** The `[demo] services {...}` line. */
   services(timeoutMs?: number): Promise<{ brokers: string[]; x: string }>;
-  /** SIGINT to the demo's process group, as Ctrl-C in its terminal; resolves with the exit code, or null if it still ran after `timeoutMs` (then it is killed). */
-  ctrlC(timeoutMs?: number): Promise<number | null>;
+  /**
+   * SIGINT to the demo's process group, as Ctrl-C in its terminal. Resolves once the process
+   * and everything holding its output (its children) are gone, with its exit code or the
+   * signal that ended it (npm dies of the SIGINT itself), or 'timeout' after `timeoutMs`
+   * (then the group is killed).
+   */
+  ctrlC(timeoutMs?: number): Promise<number | NodeJS.Signals | 'timeout'>;
 }
 
 /** Runs `argv` (e.g. node scripts/demo.js, or npm start) in `cwd` with `env` added. */
@@ -37,7 +42,8 @@ export function startDemo(cwd: string, argv: string[], env: Record<string, strin
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close': the process has exited and every process sharing its stdout/stderr too.
+  const closed = new Promise<number | NodeJS.Signals>((resolve) => child.once('close', (code, signal) => resolve(code ?? signal!)));
   const killGroup = (signal: NodeJS.Signals) => {
     try {
       process.kill(-child.pid!, signal);
@@ -62,15 +68,11 @@ export function startDemo(cwd: string, argv: string[], env: Record<string, strin
     waitFor,
     services: async (timeoutMs = 120_000) => JSON.parse((await waitFor(/\[demo\] services (.*)/, timeoutMs))[1]),
     ctrlC: async (timeoutMs = 30_000) => {
-      if (child.exitCode !== null) return child.exitCode;
       killGroup('SIGINT');
       let timer: NodeJS.Timeout | undefined;
-      const code = await Promise.race([exited, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)))]);
+      const code = await Promise.race([closed, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)))]);
       clearTimeout(timer);
-      if (code === 'timeout') {
-        killGroup('SIGKILL');
-        return null;
-      }
+      if (code === 'timeout') killGroup('SIGKILL');
       return code;
     },
   };
