@@ -132,7 +132,8 @@ test('npm start: one broker node for all flows, the debug line names author, tex
       const record = records.find((r) => r.partition === Number(partition) && r.offset === offset);
       assert.ok(record, `tweets-${partition}@${offset} is in Kafka`);
       const post = JSON.parse(record.value!.toString());
-      const full = post.text.replace(/\s+/g, ' ');
+      // X escapes &, < and > in post texts; the line shows them as they read.
+      const full = post.text.replace(/\s+/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
       if (text.endsWith('…')) assert.ok(full.startsWith(text.slice(0, -1)) && full.length >= text.length, `"${text}" begins the post text "${full}"`);
       else assert.equal(text, full, 'the line shows the post text');
       // Node-RED's sidebar folds strings over 80 characters: the line stays within them, topic-partition@offset included.
@@ -215,4 +216,22 @@ test('npm start: a busy port is named, with a free one to use, before anything s
     srv.close();
     fs.rmSync(userDir, { recursive: true, force: true });
   }
+});
+
+test('each example imports alone: every config node it uses is in it (the demo merges them into one)', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { buildDemoFlows } = require(path.join(root, 'scripts', 'demo-flows.js'));
+  for (const file of fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json'))) {
+    const nodes = JSON.parse(fs.readFileSync(path.join(root, 'examples', file), 'utf8')) as FlowNode[];
+    const ids = new Set(nodes.map((n) => n.id));
+    for (const n of nodes) {
+      for (const key of ['broker', 'account', 'tls']) if (n[key]) assert.ok(ids.has(n[key]), `${file}: ${n.type} ${n.id} uses ${key} ${n[key]}, which is not in the file`);
+      if (n.z) assert.ok(ids.has(n.z), `${file}: ${n.id} is on tab ${n.z}, which is not in the file`);
+      for (const out of n.wires ?? []) for (const to of out) assert.ok(ids.has(to), `${file}: ${n.id} is wired to ${to}, which is not in the file`);
+    }
+  }
+  const { flows } = buildDemoFlows() as { flows: FlowNode[] };
+  const ids = new Set(flows.map((n) => n.id));
+  assert.equal(ids.size, flows.length, 'no id twice in the demo');
+  for (const n of flows) for (const key of ['broker', 'account']) if (n[key]) assert.ok(ids.has(n[key]), `${n.id}: ${key} ${n[key]}`);
 });
