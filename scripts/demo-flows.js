@@ -88,6 +88,20 @@ function repoint(flows, credentials, { brokers, xUrl, bearerToken }) {
   return found;
 }
 
+/**
+ * Flows written by the demo before it kept them (each example with its own broker node,
+ * rewritten at every start, so no edit of the user's survived there): none of the demo's
+ * ids, and the examples' own broker config nodes.
+ */
+function fromOlderDemo(flows) {
+  if (flows.some((n) => n.id === DEMO_BROKER_ID || n.id === DEMO_X_ID)) return false;
+  const exampleBrokers = new Set();
+  for (const file of exampleFiles()) {
+    for (const n of JSON.parse(fs.readFileSync(path.join(examplesDir, file), 'utf8'))) if (n.type === 'streamsafe-kafka-broker') exampleBrokers.add(n.id);
+  }
+  return flows.some((n) => n.type === 'streamsafe-kafka-broker' && exampleBrokers.has(n.id));
+}
+
 /** Node-RED's flow file: an array, or { flows: [...] } for the versioned format. */
 function readFlowFile(file) {
   const data = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -96,4 +110,4 @@ function readFlowFile(file) {
   throw new Error('neither an array of nodes nor { flows: [...] }');
 }
 
-module.exports = { DEMO_BROKER_ID, DEMO_X_ID, FLAGSHIP, buildDemoFlows, repoint, readFlowFile };
+module.exports = { DEMO_BROKER_ID, DEMO_X_ID, FLAGSHIP, buildDemoFlows, repoint, readFlowFile, fromOlderDemo };

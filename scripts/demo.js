@@ -114,20 +114,23 @@ async function createTopic(brokers, topic, numPartitions) {
  * pointed at this run's services.
  */
 function prepareFlows(kafka, x) {
-  const { buildDemoFlows, repoint, readFlowFile } = require('./demo-flows');
+  const { buildDemoFlows, repoint, readFlowFile, fromOlderDemo } = require('./demo-flows');
   const flowFile = path.join(userDir, 'flows.json');
   const credFile = path.join(userDir, 'flows_cred.json');
   const services = { brokers: kafka.brokers, xUrl: x.url, bearerToken: x.bearerToken };
   fs.mkdirSync(userDir, { recursive: true });
 
+  let file;
   if (fs.existsSync(flowFile) && !reset) {
-    let file;
     try {
       file = readFlowFile(flowFile);
     } catch (e) {
       log(`keeping ${shown(flowFile)} as it is: it could not be read (${e.message}); \`npm start -- --reset\` writes the example flows again`);
       return;
     }
+  }
+  const older = file !== undefined && fromOlderDemo(file.flows);
+  if (file && !older) {
     let credentials = {};
     try {
       credentials = JSON.parse(fs.readFileSync(credFile, 'utf8'));
@@ -149,7 +152,8 @@ function prepareFlows(kafka, x) {
   if (fs.existsSync(flowFile)) {
     const backup = `${flowFile}.before-reset`;
     fs.copyFileSync(flowFile, backup);
-    log(`--reset: your previous flows are saved as ${shown(backup)}`);
+    if (older) log(`${shown(flowFile)} was written by an older npm start (one broker node per example, rewritten at every start): writing the example flows; the old file is kept as ${shown(backup)}`);
+    else log(`--reset: your previous flows are saved as ${shown(backup)}`);
   }
   const { flows, tabs } = buildDemoFlows();
   const credentials = {};

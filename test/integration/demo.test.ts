@@ -220,9 +220,11 @@ test('npm start: a busy port is named, with a free one to use, before anything s
 
 test('each example imports alone: every config node it uses is in it (the demo merges them into one)', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { buildDemoFlows } = require(path.join(root, 'scripts', 'demo-flows.js'));
+  const { buildDemoFlows, fromOlderDemo } = require(path.join(root, 'scripts', 'demo-flows.js'));
+  const examples: FlowNode[] = [];
   for (const file of fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json'))) {
     const nodes = JSON.parse(fs.readFileSync(path.join(root, 'examples', file), 'utf8')) as FlowNode[];
+    examples.push(...nodes);
     const ids = new Set(nodes.map((n) => n.id));
     for (const n of nodes) {
       for (const key of ['broker', 'account', 'tls']) if (n[key]) assert.ok(ids.has(n[key]), `${file}: ${n.type} ${n.id} uses ${key} ${n[key]}, which is not in the file`);
@@ -234,4 +236,9 @@ test('each example imports alone: every config node it uses is in it (the demo m
   const ids = new Set(flows.map((n) => n.id));
   assert.equal(ids.size, flows.length, 'no id twice in the demo');
   for (const n of flows) for (const key of ['broker', 'account']) if (n[key]) assert.ok(ids.has(n[key]), `${n.id}: ${key} ${n[key]}`);
+  // The demo before it kept the user's flows wrote the examples as they are, every start: such
+  // a flows.json holds no edit and is replaced; the demo's own flows, edited or not, are kept.
+  assert.equal(fromOlderDemo(examples), true);
+  assert.equal(fromOlderDemo(flows), false);
+  assert.equal(fromOlderDemo([...flows, { id: 'n1', type: 'comment', z: flows[0].id }]), false);
 });
