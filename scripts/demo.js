@@ -168,9 +168,11 @@ function prepareFlows(kafka, x) {
 
 async function main() {
   if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 12).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+    process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 11).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
     return;
   }
+  const unknown = args.filter((a) => !['--reset', '--help', '-h'].includes(a));
+  if (unknown.length) return fail(`unknown option ${unknown.join(' ')}: npm start [-- --reset]  (npm start -- --help says more)`);
   const nodeIssue = nodeProblem(20);
   if (nodeIssue) return fail(nodeIssue);
   if (!(Number.isInteger(port) && port > 0 && port < 65536)) return fail(`PORT=${process.env.PORT} is not a port number`);
