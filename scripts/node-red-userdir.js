@@ -8,7 +8,8 @@ const path = require('path');
 const root = path.resolve(__dirname, '..');
 
 /**
- * Writes settings.js, flows.json and the package link into `dir`.
+ * Writes settings.js, flows.json and the package link into `dir`; with `flows: null`
+ * the flows file there is left alone (the demo keeps the user's edits).
  * Returns the settings file path.
  */
 function prepareUserDir(dir, { flows = [], port = 1880, host = '127.0.0.1', logLevel = 'info', linkPackage = true } = {}) {
@@ -23,7 +24,7 @@ function prepareUserDir(dir, { flows = [], port = 1880, host = '127.0.0.1', logL
       JSON.stringify({ name: 'node-red-userdir', private: true, dependencies: { '@streamsafe/node-red-twitter-kafka': `file:${root}` } }, null, 2),
     );
   }
-  fs.writeFileSync(path.join(dir, 'flows.json'), JSON.stringify(flows, null, 2));
+  if (flows !== null) fs.writeFileSync(path.join(dir, 'flows.json'), JSON.stringify(flows, null, 2));
   const settings = path.join(dir, 'settings.js');
   fs.writeFileSync(
     settings,
