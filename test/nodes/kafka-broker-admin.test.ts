@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { kafkaVersion, startKafka, type SaslSslKafkaHandle } from '../support/kafka';
 import { createTopic, helper, loadFlow, tlsNode, uniqueTopic, unloadFlow } from '../support/node-red';
+import { freePort } from '../support/kafka/ports';
 
 let kafka: SaslSslKafkaHandle;
 /** A port nothing listens on. */
@@ -16,15 +17,6 @@ let closedPort: number;
 let silent: net.Server;
 const silentSockets = new Set<net.Socket>();
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 before(async () => {
   kafka = await startKafka({ mode: 'sasl-ssl', name: 'admin-routes' });

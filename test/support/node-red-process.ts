@@ -2,9 +2,9 @@
 // the flow, palette and browser tests.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freePort } from './kafka/ports';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { prepareUserDir } = require('../../scripts/node-red-userdir');
@@ -16,16 +16,6 @@ export interface NodeRedProcess {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 export interface StartOptions {
   timeoutMs?: number;

@@ -2,7 +2,8 @@
 // Another process can grab one before the broker binds it; startKafka retries on that.
 import * as net from 'node:net';
 
-function onePort(): Promise<number> {
+/** One free port (the demo, Node-RED and the tests' own listeners use it too). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
@@ -16,6 +17,6 @@ function onePort(): Promise<number> {
 
 export async function freePorts(count: number): Promise<number[]> {
   const ports = new Set<number>();
-  while (ports.size < count) ports.add(await onePort());
+  while (ports.size < count) ports.add(await freePort());
   return [...ports];
 }
