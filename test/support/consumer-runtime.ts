@@ -35,6 +35,8 @@ export interface Runtime {
   get(pathname: string): Promise<{ status: number; body: string }>;
   /** Triggers an inject node through the admin API (POST /inject/:id). */
   inject(id: string): Promise<number>;
+  /** Full deploy of `flows` through the admin API (POST /flows); resolves with the HTTP status. */
+  deploy(flows: unknown[]): Promise<number>;
 }
 
 const started = new Set<ChildProcess>();
@@ -106,6 +108,15 @@ export async function startRuntime(name: string, flows: unknown[], opts: { timeo
       } catch {
         return { status: 0, body: '' };
       }
+    },
+    deploy: async (flows) => {
+      const res = await fetch(`${url}/flows`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
+        body: JSON.stringify(flows),
+        signal: AbortSignal.timeout(30_000),
+      });
+      return res.status;
     },
     inject: async (id) => {
       const res = await fetch(`${url}/inject/${id}`, { method: 'POST', signal: AbortSignal.timeout(5000) });
