@@ -1,0 +1,220 @@
+// Which msgs a consumer node has sent and which the flow has finished, per partition, and
+// what may be committed: the offset after the last msg of an unbroken run of finished msgs
+// from the oldest one sent (Kafka's convention: the committed offset is the next to read).
+//
+// A partition's msgs belong to one *generation* of it: a new one starts when the partition
+// is assigned again (after a rebalance kafkajs reads on from the committed offset, so msgs
+// still in the flow are sent a second time), when the node seeks, or when the consumer is
+// restarted. Finishing a msg of an older generation, or of a partition the node no longer
+// owns, changes nothing: it is counted (`late`), never committed.
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** The hidden token a sent msg carries (a plain object: Node-RED's msg cloning keeps it). */
+export interface ConsumedToken {
+  /** the consumer node's id */
+  node: string;
+  /** the partition's generation when the msg was sent */
+  generation: number;
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export interface OffsetCommit {
+  topic: string;
+  partition: number;
+  /** the next offset to read: the last finished msg's offset + 1 */
+  offset: string;
+}
+
+interface Entry {
+  offset: bigint;
+  finished: boolean;
+}
+
+class PartitionState {
+  /** sent msgs not yet in the committable prefix, oldest first */
+  readonly entries: Entry[] = [];
+  head = 0;
+  readonly byOffset = new Map<string, Entry>();
+  unfinished = 0;
+  /** the offset to commit (last finished prefix msg + 1), once there is one */
+  finishedUpTo?: bigint;
+  committed?: bigint;
+  lastSent?: bigint;
+  constructor(readonly generation: number) {}
+
+  get held(): number {
+    return this.entries.length - this.head;
+  }
+}
+
+export const tpKey = (topic: string, partition: number) => `${partition}:${topic}`;
+
+export interface FinishResult {
+  /** 'ok': counted; 'late': of a generation or partition the node no longer has; 'unknown': never sent / twice */
+  outcome: 'ok' | 'late' | 'unknown';
+}
+
+export class OffsetTracker {
+  private readonly parts = new Map<string, PartitionState>();
+  private nextGeneration = 1;
+  /** msgs sent, not finished (all owned partitions) */
+  outstanding = 0;
+  /** msgs of partitions revoked (or of older generations) that were still in the flow when that happened */
+  orphaned = 0;
+  /** finishes of such msgs */
+  late = 0;
+
+  /** The partitions this node owns now. */
+  owned(): TopicPartition[] {
+    return [...this.parts.keys()].map((k) => {
+      const i = k.indexOf(':');
+      return { topic: k.slice(i + 1), partition: Number(k.slice(0, i)) };
+    });
+  }
+
+  owns(topic: string, partition: number): boolean {
+    return this.parts.has(tpKey(topic, partition));
+  }
+
+  /**
+   * A new assignment: every partition of it starts a new generation (kafkajs reads it again from
+   * the committed offset); partitions not in it are given up. Returns how many msgs of given-up
+   * or restarted partitions were still in the flow.
+   */
+  assign(partitions: TopicPartition[]): { revoked: TopicPartition[]; orphaned: number } {
+    const next = new Set(partitions.map((p) => tpKey(p.topic, p.partition)));
+    const revoked: TopicPartition[] = [];
+    let orphaned = 0;
+    for (const [k, s] of this.parts) {
+      orphaned += s.unfinished;
+      if (!next.has(k)) revoked.push(this.tpOf(k));
+    }
+    this.parts.clear();
+    this.outstanding = 0;
+    this.orphaned += orphaned;
+    for (const p of partitions) this.parts.set(tpKey(p.topic, p.partition), new PartitionState(this.nextGeneration++));
+    return { revoked, orphaned };
+  }
+
+  /** Gives every partition up (consumer stopped or restarting). */
+  revokeAll(): { revoked: TopicPartition[]; orphaned: number } {
+    return this.assign([]);
+  }
+
+  /** A new generation for one partition (a seek): what was sent before is no longer tracked. */
+  restart(topic: string, partition: number): number {
+    const k = tpKey(topic, partition);
+    const s = this.parts.get(k);
+    if (!s) return 0;
+    this.outstanding -= s.unfinished;
+    this.orphaned += s.unfinished;
+    this.parts.set(k, new PartitionState(this.nextGeneration++));
+    return s.unfinished;
+  }
+
+  /** The generation of an owned partition (undefined when not owned). */
+  generation(topic: string, partition: number): number | undefined {
+    return this.parts.get(tpKey(topic, partition))?.generation;
+  }
+
+  /** A msg was sent; returns its token's generation, or undefined when the partition is not owned. */
+  sent(topic: string, partition: number, offset: string): number | undefined {
+    const s = this.parts.get(tpKey(topic, partition));
+    if (!s) return undefined;
+    const o = BigInt(offset);
+    if (s.byOffset.has(offset)) return s.generation; // sent twice in one generation: already tracked
+    const e: Entry = { offset: o, finished: false };
+    s.entries.push(e);
+    s.byOffset.set(offset, e);
+    s.unfinished++;
+    s.lastSent = o;
+    this.outstanding++;
+    return s.generation;
+  }
+
+  /** A msg was sent and counts as finished at once (commit modes that do not track finishing). */
+  sentFinished(topic: string, partition: number, offset: string): number | undefined {
+    const g = this.sent(topic, partition, offset);
+    if (g !== undefined) this.finish({ topic, partition, offset, generation: g });
+    return g;
+  }
+
+  finish(token: Pick<ConsumedToken, 'topic' | 'partition' | 'offset' | 'generation'>): FinishResult {
+    const s = this.parts.get(tpKey(token.topic, token.partition));
+    if (!s || s.generation !== token.generation) {
+      this.late++;
+      return { outcome: 'late' };
+    }
+    const e = s.byOffset.get(String(token.offset));
+    if (!e || e.finished) return { outcome: 'unknown' };
+    e.finished = true;
+    s.unfinished--;
+    this.outstanding--;
+    // Move the committable point over the unbroken run of finished msgs at the front.
+    while (s.head < s.entries.length && s.entries[s.head].finished) {
+      const done = s.entries[s.head++];
+      s.byOffset.delete(done.offset.toString());
+      s.finishedUpTo = done.offset + 1n;
+    }
+    if (s.head > 1024 && s.head * 2 > s.entries.length) {
+      s.entries.splice(0, s.head);
+      s.head = 0;
+    }
+    return { outcome: 'ok' };
+  }
+
+  /** msgs held for ordering: unfinished ones and finished ones behind an unfinished one (memory bound). */
+  held(): number {
+    let n = 0;
+    for (const s of this.parts.values()) n += s.held;
+    return n;
+  }
+
+  /** Offsets to commit now: owned partitions whose finished point moved past the last commit. */
+  committable(): OffsetCommit[] {
+    const out: OffsetCommit[] = [];
+    for (const [k, s] of this.parts) {
+      if (s.finishedUpTo !== undefined && (s.committed === undefined || s.finishedUpTo !== s.committed)) {
+        const tp = this.tpOf(k);
+        out.push({ ...tp, offset: s.finishedUpTo.toString() });
+      }
+    }
+    return out;
+  }
+
+  /** Records a commit that succeeded (ignored when the partition changed generation since). */
+  committed(commits: OffsetCommit[], generations: Map<string, number>): void {
+    for (const c of commits) {
+      const k = tpKey(c.topic, c.partition);
+      const s = this.parts.get(k);
+      if (s && generations.get(k) === s.generation) s.committed = BigInt(c.offset);
+    }
+  }
+
+  /** The generations of the partitions of `commits` now (to pass back to committed()). */
+  generationsOf(commits: OffsetCommit[]): Map<string, number> {
+    const m = new Map<string, number>();
+    for (const c of commits) {
+      const g = this.generation(c.topic, c.partition);
+      if (g !== undefined) m.set(tpKey(c.topic, c.partition), g);
+    }
+    return m;
+  }
+
+  /** The next offset to read of an owned partition, as far as this node knows (last sent + 1). */
+  position(topic: string, partition: number): bigint | undefined {
+    const s = this.parts.get(tpKey(topic, partition));
+    return s?.lastSent !== undefined ? s.lastSent + 1n : undefined;
+  }
+
+  private tpOf(k: string): TopicPartition {
+    const i = k.indexOf(':');
+    return { topic: k.slice(i + 1), partition: Number(k.slice(0, i)) };
+  }
+}
