@@ -403,3 +403,16 @@ export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeout
     await sleep(everyMs);
   }
 }
+
+/**
+ * Index (into KafkaHandle.brokers) of the broker whose group coordinator logged the group's
+ * last rebalance: lines are tagged [node-<id>] and node id = index + 1. undefined if none yet.
+ */
+export function groupCoordinatorIndex(logFile: string, groupId: string): number | undefined {
+  const lines = groupRebalances(logFile, groupId).concat(
+    fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes(`Stabilized group ${groupId} `)) : [],
+  );
+  const last = lines.sort().pop();
+  const m = last && /\[node-(\d+)\]/.exec(last);
+  return m ? Number(m[1]) - 1 : undefined;
+}

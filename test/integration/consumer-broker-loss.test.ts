@@ -1,0 +1,169 @@
+// A broker of a 3-broker cluster SIGKILLed (and restarted) while a consumer in a real
+// node-red process reads a topic that is still being written (RF 3, min.insync.replicas 2).
+// The broker killed is the group's coordinator (found in the broker log), which also leads
+// some of the topic's partitions: the consumer must find a new coordinator and new leaders.
+//
+// Asserted: deliveries go on while the broker is down; every record Kafka holds (read back
+// by Kafka's own ConsoleConsumer) reached the flow, with its key and value; every record
+// the producer had acknowledged is in Kafka; no partition skips ahead in the flow's stream
+// (a step back is a redelivery from the committed offset, counted); the group's commits
+// reach the end of every partition; the runtime is still alive and its status not red.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startKafka, type KafkaHandle } from '../support/kafka';
+import { consoleConsume } from '../support/kafka/console-consumer';
+import { createTopic, uniqueTopic } from '../support/node-red';
+import {
+  committedOffsets,
+  connectProducer,
+  consumerFlow,
+  countLines,
+  endOffsets,
+  groupCoordinatorIndex,
+  keyedRecord,
+  orderBreaks,
+  readDelivered,
+  readJsonLines,
+  startRuntime,
+  waitFor,
+  waitForGroup,
+  type Runtime,
+} from '../support/consumer-runtime';
+
+const env = (name: string, fallback: number) => Number(process.env[`STREAMSAFE_BROKER_LOSS_${name}`] ?? fallback);
+/** Records produced over PRODUCE_MS; the broker is killed KILL_AT_MS after the start and restarted DOWN_MS later. */
+const RECORDS = env('RECORDS', 20_000);
+const PRODUCE_MS = env('PRODUCE_MS', 25_000);
+const KILL_AT_MS = env('KILL_AT_MS', 6_000);
+const DOWN_MS = env('DOWN_MS', 10_000);
+const PARTITIONS = 6;
+
+let kafka: KafkaHandle;
+let runtime: Runtime | undefined;
+let work: string;
+before(async () => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'streamsafe-consumer-broker-loss-'));
+  kafka = await startKafka({ mode: 'cluster', name: 'consumer-loss' });
+});
+after(async () => {
+  await runtime?.stop({ removeDir: true });
+  await kafka?.stop();
+  if (process.env.STREAMSAFE_KEEP_CONSUMER_FILES !== '1') fs.rmSync(work, { recursive: true, force: true });
+});
+
+describe('consumer: a broker of the 3-broker cluster lost while consuming', () => {
+  it('the group coordinator (and leader of some partitions) SIGKILLed and restarted: consumption goes on, nothing lost', async (t) => {
+    const brokers = kafka.brokers;
+    const topic = uniqueTopic('closs');
+    const groupId = `g-${topic}`;
+    await createTopic(brokers, topic, PARTITIONS, [{ name: 'min.insync.replicas', value: '2' }], 3);
+    const files = { delivered: path.join(work, 'delivered'), status: path.join(work, 'status') };
+    runtime = await startRuntime(
+      'loss',
+      consumerFlow({
+        brokers,
+        topics: topic,
+        groupId,
+        recordFile: files.delivered,
+        statusFile: files.status,
+        consumer: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000, commitMode: 'atLeastOnce' },
+      }),
+    );
+    await waitForGroup(brokers, groupId, topic, 1, 60_000);
+    const victim = groupCoordinatorIndex(kafka.logFile, groupId) ?? 0;
+
+    // Idempotent producer, acks=all; every 50 ms the records due so far in one send (a failed send fails its records).
+    const producer = await connectProducer(brokers, { idempotent: true });
+    const acked = new Set<string>();
+    const failed: string[] = [];
+    let sent = 0;
+    const t0 = Date.now();
+    const producing = (async () => {
+      while (sent < RECORDS) {
+        const due = Math.min(RECORDS, Math.ceil((RECORDS * (Date.now() - t0 + 100)) / PRODUCE_MS));
+        const messages = [];
+        for (; sent < due; sent++) messages.push(keyedRecord(sent, 60));
+        if (messages.length) {
+          try {
+            await producer.send({ topic, acks: -1, messages });
+            for (const m of messages) acked.add(m.value);
+          } catch {
+            for (const m of messages) failed.push(m.value);
+          }
+        }
+        await sleep(50);
+      }
+    })();
+
+    await sleep(Math.max(0, KILL_AT_MS - (Date.now() - t0)));
+    const deliveredBeforeKill = countLines(files.delivered);
+    assert.ok(deliveredBeforeKill > 0, 'the flow delivers before the kill');
+    await kafka.killBroker(victim);
+    const killedAt = Date.now();
+    await sleep(DOWN_MS);
+    const deliveredWhileDown = readDelivered(files.delivered).filter((d) => d.at > killedAt + 1000 && d.at <= Date.now()).length;
+    await kafka.startBroker(victim);
+    const restartedAt = Date.now();
+    await producing;
+    await producer.disconnect();
+
+    // Everything Kafka holds, read by Kafka's own consumer.
+    const ends = await endOffsets(brokers, topic);
+    const stored = await consoleConsume(brokers, topic, { expected: 'all', timeoutMs: 120_000 });
+    const storedValues = new Set(stored.map((s) => s.value));
+    const ackedMissing = [...acked].filter((v) => !storedValues.has(v));
+    assert.equal(ackedMissing.length, 0, `acknowledged but not in Kafka: ${ackedMissing.slice(0, 5)}`);
+
+    // The flow gets every stored record.
+    await waitFor(
+      'every stored record delivered',
+      () => {
+        const seen = new Set(readDelivered(files.delivered).map((d) => `${d.partition}/${d.offset}`));
+        return stored.every((s) => seen.has(`${s.partition}/${s.offset}`));
+      },
+      90_000,
+      500,
+    );
+    const doneAt = Date.now();
+    const delivered = readDelivered(files.delivered);
+    const byPos = new Map(delivered.map((d) => [`${d.partition}/${d.offset}`, d]));
+    const lost = stored.filter((s) => !byPos.has(`${s.partition}/${s.offset}`));
+    const altered = stored.filter((s) => {
+      const d = byPos.get(`${s.partition}/${s.offset}`);
+      return d && (d.key !== s.key || d.value !== s.value);
+    });
+    const redelivered = delivered.length - byPos.size;
+    const breaks = orderBreaks(delivered);
+    const skips = breaks.filter((b) => b.got > b.after + 1);
+    const committedEnd = await waitFor(
+      'commits at the end of every partition',
+      async () => {
+        const c = await committedOffsets(brokers, groupId, topic);
+        return [...ends].every(([p, end]) => c.get(p) === end) ? c : undefined;
+      },
+      30_000,
+      500,
+    );
+    const statuses = readJsonLines<{ t: number; fill?: string; text?: string }>(files.status);
+    const lastStatus = statuses[statuses.length - 1];
+
+    t.diagnostic(
+      `killed node-${victim + 1} (group coordinator) at ${((killedAt - t0) / 1000).toFixed(1)} s for ${DOWN_MS / 1000} s; ` +
+        `sent ${RECORDS}, acked ${acked.size}, failed ${failed.length}, stored ${stored.length}; delivered ${delivered.length} ` +
+        `(${deliveredBeforeKill} before the kill, ${deliveredWhileDown} while down, redelivered ${redelivered}, steps back ${breaks.length - skips.length}); ` +
+        `all delivered ${((doneAt - restartedAt) / 1000).toFixed(1)} s after the restart; ` +
+        `statuses during the outage: ${JSON.stringify([...new Set(statuses.filter((s) => s.t >= killedAt && s.t <= restartedAt + 5000).map((s) => `${s.fill}:${s.text}`))].slice(0, 8))}; ` +
+        `last status ${lastStatus?.fill}:"${lastStatus?.text}"; final commits ${JSON.stringify(Object.fromEntries(committedEnd))}`,
+    );
+    assert.equal(lost.length, 0, `lost: ${JSON.stringify(lost.slice(0, 5))}`);
+    assert.equal(altered.length, 0, `altered: ${JSON.stringify(altered.slice(0, 5))}`);
+    assert.equal(skips.length, 0, `a partition skipped ahead: ${JSON.stringify(skips.slice(0, 5))}`);
+    assert.ok(deliveredWhileDown > 0, 'records delivered while the broker was down');
+    assert.ok(runtime.alive(), 'node-red alive');
+    assert.notEqual(lastStatus?.fill, 'red', `last status: ${JSON.stringify(lastStatus)}`);
+  });
+});
