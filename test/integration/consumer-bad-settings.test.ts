@@ -54,7 +54,7 @@ function errorName(e: ErrorLine): string | undefined {
   return e.name ?? /^([A-Za-z_$][\w$]*):\s/.exec(e.message ?? '')?.[1];
 }
 
-/** An inject node whose msg carries the control fields both at the top level and as the payload object. */
+/** An inject node whose msg carries the control fields at the top level (msg.action, msg.topic, msg.partition, msg.offset), and as the payload object too. */
 function control(id: string, z: string, target: string, fields: Record<string, unknown>): Record<string, unknown> {
   const props: Array<Record<string, unknown>> = [{ p: 'payload' }];
   for (const [k, v] of Object.entries(fields)) props.push({ p: k, v: typeof v === 'string' ? v : JSON.stringify(v), vt: typeof v === 'string' ? 'str' : 'num' });
@@ -104,8 +104,8 @@ describe('consumer: bad settings and bad control msgs in a real runtime', () => 
       consumer('good', {}, [['rec']]),
       recorderNode('rec', z, files.delivered, [['commit']]),
       { id: 'commit', type: 'streamsafe-kafka-commit', z, wires: [] },
-      control('seekNoOffset', z, 'good', { action: 'seek', partition: 0 }),
-      control('seekBadOffset', z, 'good', { action: 'seek', partition: 0, offset: 'abc' }),
+      control('seekNoOffset', z, 'good', { action: 'seek', topic, partition: 0 }),
+      control('seekBadOffset', z, 'good', { action: 'seek', topic, partition: 0, offset: 'abc' }),
       control('nonsense', z, 'good', { action: 'nonsense' }),
       ...statusRecorderNodes('st', z, [...Object.keys(bad), 'good'], files.status),
       ...catchRecorderNodes('ca', z, [...Object.keys(bad), 'good'], files.errors),
