@@ -146,11 +146,14 @@ describe('consumer: bad settings and bad control msgs in a real runtime', () => 
       20_000,
     ).catch(() => readJsonLines<ErrorLine>(files.errors).filter((x) => x.id === 'good'));
     t.diagnostic(`control errors: ${JSON.stringify(errors.map((e) => `${errorName(e)} | ${e.message}`))}`);
-    const seekErrors = errors.filter((e) => /seek/i.test(e.message ?? ''));
-    const nonsense = errors.find((e) => /nonsense/.test(e.message ?? ''));
-    assert.ok(seekErrors.some((e) => /offset|timestamp/i.test(e.message ?? '')), `seek without an offset: an error naming offset/timestamp; got ${JSON.stringify(errors)}`);
-    assert.equal(seekErrors.length, 2, `one error per bad seek; got ${JSON.stringify(errors)}`);
-    assert.ok(nonsense, `an error naming the unknown action; got ${JSON.stringify(errors)}`);
+    // One error each, naming what is wrong: the missing seek target, the bad offset, the unknown action.
+    const expectations: Array<[string, RegExp]> = [
+      ['seek without an offset', /seek[^\n]*(offset|timestamp)/i],
+      ['seek to offset "abc"', /offset[^\n]*"?abc"?/i],
+      ['action "nonsense"', /action[^\n]*nonsense/i],
+    ];
+    for (const [what, re] of expectations) assert.equal(errors.filter((e) => re.test(e.message ?? '')).length, 1, `${what}: one error matching ${re}; got ${JSON.stringify(errors)}`);
+    assert.equal(errors.length, 3, `three errors; got ${JSON.stringify(errors)}`);
     for (const e of errors) {
       const name = errorName(e);
       assert.ok(name && name !== 'Error' && name !== 'TypeError', `a named error, not a generic one: ${JSON.stringify(e)}`);
