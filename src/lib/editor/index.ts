@@ -7,3 +7,4 @@ export * as producer from './producer';
 export * as broker from './broker';
 export * as x from './x';
 export * as partitionKey from './partition-key';
+export * as consumer from './consumer';

@@ -10,6 +10,7 @@ import { LogSummary } from '../../lib/common/log-summary';
 import { localStatus, msg as message, statusPublisher, type StatusText } from '../../lib/common/status-message';
 import { boundedDelay } from '../../lib/common/timers';
 import { ProducerConfigError, producerOptionsFrom, type ProducerOptions } from '../../lib/kafka/producer/config';
+import { finishConsumed } from '../../lib/kafka/consumer/finish-registry';
 import { errorKind, errorMessage, keyText, problemLogLine, recordLogLine, shortReason } from '../../lib/kafka/producer/failure-log';
 import {
   engineIdentity,
@@ -86,6 +87,9 @@ class Delivery implements PendingRecord {
   acknowledged(meta: RecordMetadata): void {
     // The metadata is msg.kafka itself; with acks 0 it says why there is no offset.
     this.msg.kafka = meta.acknowledged ? meta : { ...meta, note: this.route.acks0Note };
+    // A msg from a kafka consumer node (finishOn producerAck) is finished once it leaves this
+    // output: acknowledged, or sent with acks 0 (no acknowledgement to wait for: no guarantee).
+    finishConsumed(this.msg, 'producerAck');
     if (!this.route.live) return this.route.relay.acknowledged(this);
     this.send(this.msg);
     this.done();
