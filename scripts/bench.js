@@ -11,6 +11,10 @@
 //   npm run bench -- --latency=0,1         every producer throughput case on loopback and with the
 //                                          broker 1 ms away each way (toxiproxy; Go builds it once)
 //   npm run bench -- --only=node,raw-kafkajs --presets=safe ...   other flags go to bench/producer/run.ts
+//   npm run bench -- --no-consumer         skip the consumer benchmark
+//   npm run bench -- consumer [flags]      the consumer benchmark only (bench/consumer/run.ts, flags go
+//                                          to it, e.g. --quick, --records=N, --rounds=N, --only=java,ours):
+//                                          replaces only its section of BENCHMARKS.md
 'use strict';
 const { spawn } = require('child_process');
 const fs = require('fs');
@@ -21,13 +25,15 @@ const { runBuild } = require('./npm-build');
 const root = path.resolve(__dirname, '..');
 const argv = process.argv.slice(2);
 const has = (f) => argv.includes(f);
-const OWN = new Set(['--no-build', '--no-other-benches']);
+const OWN = new Set(['--no-build', '--no-other-benches', '--no-consumer']);
 const quick = has('--quick');
 const producerArgs = argv.filter((a) => !OWN.has(a));
 // --latency=0,1: proxied cases (anything but plain 0) put the broker behind toxiproxy.
 const latencyArg = producerArgs.find((a) => a.startsWith('--latency='));
 const proxied = !!latencyArg && latencyArg.slice('--latency='.length).split(',').some((c) => c.trim() && c.trim() !== '0');
 const OTHER_TIMEOUT_MS = 10 * 60 * 1000;
+const CONSUMER_TIMEOUT_MS = 60 * 60 * 1000;
+const CONSUMER_HEADING = '## Consumer (issue 11)';
 
 /** Runs a bench file with tsx; resolves with its exit code and captured stdout (stderr is shown live). */
 function runBench(file, args, timeoutMs, showStdout) {
@@ -101,7 +107,41 @@ function tables(out) {
   return keep.join('\n\n');
 }
 
+/** The consumer benchmark's section of BENCHMARKS.md (bench/consumer/run.ts writes bench/results/consumer.md). */
+async function consumerSection(args) {
+  console.error(`bench.js: consumer benchmark (bench/consumer/run.ts${args.length ? ' ' + args.join(' ') : ''})`);
+  const r = await runBench(path.join('bench', 'consumer', 'run.ts'), args, CONSUMER_TIMEOUT_MS, false);
+  const md = path.join(root, 'bench', 'results', 'consumer.md');
+  const lines = [CONSUMER_HEADING, ''];
+  lines.push(`Records/s reading 1 KB records from a 12-partition topic: this consumer node in Node-RED, raw kafkajs \`eachBatch\`, the Java consumer and the other Node-RED Kafka nodes' consumers, side by side in one run. Reproduce the section alone with \`npm run bench -- consumer${args.length ? ' ' + args.join(' ') : ''}\` (${Math.round(r.ms / 1000)} s); \`bench/results/consumer.json\` holds every figure.`);
+  lines.push('');
+  if (r.code === 0 && fs.existsSync(md)) lines.push(fs.readFileSync(md, 'utf8').trimEnd());
+  else lines.push(`The consumer benchmark failed (exit ${r.code}${r.timedOut ? ', timed out' : ''}):\n\n${fence(tail(r.err + r.out, 40))}`);
+  lines.push('');
+  return { ok: r.code === 0, text: lines.join('\n') };
+}
+
+/** `npm run bench -- consumer ...`: only the consumer benchmark; its section of BENCHMARKS.md is replaced (or added after the producer's). */
+async function consumerOnly() {
+  if (!has('--no-build')) runBuild('bench.js');
+  const args = argv.filter((a) => a !== 'consumer' && !OWN.has(a));
+  const section = await consumerSection(args);
+  const file = path.join(root, 'BENCHMARKS.md');
+  const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const parts = current.split(/\n(?=## )/);
+  const at = parts.findIndex((p) => p.startsWith(CONSUMER_HEADING));
+  if (at >= 0) parts[at] = section.text.trimEnd() + '\n';
+  else {
+    const producer = parts.findIndex((p) => p.startsWith('## Producer'));
+    parts.splice(producer >= 0 ? producer + 1 : parts.length, 0, section.text.trimEnd() + '\n');
+  }
+  fs.writeFileSync(file, parts.join('\n'));
+  console.error('bench.js: wrote the consumer section of BENCHMARKS.md');
+  return section.ok ? 0 : 1;
+}
+
 async function main() {
+  if (argv.includes('consumer')) return consumerOnly();
   const started = Date.now();
   if (!has('--no-build')) runBuild('bench.js');
 
@@ -109,6 +149,7 @@ async function main() {
   const producer = await runBench(path.join('bench', 'producer', 'run.ts'), producerArgs, 40 * 60 * 1000, false);
   const producerMd = path.join(root, 'bench', 'results', 'producer.md');
   const producerOk = producer.code === 0 && fs.existsSync(producerMd);
+  const consumer = has('--no-consumer') ? undefined : await consumerSection(quick ? ['--quick'] : []);
 
   const others = [];
   if (!has('--no-other-benches')) {
@@ -151,6 +192,7 @@ async function main() {
   if (producerOk) md.push(fs.readFileSync(producerMd, 'utf8').trimEnd());
   else md.push(`The producer benchmark failed (exit ${producer.code}${producer.timedOut ? ', timed out' : ''}):\n\n${fence(tail(producer.err + producer.out, 40))}`);
   md.push('');
+  if (consumer) md.push(consumer.text);
   for (const o of others) {
     md.push(`## ${o.rel}`);
     md.push('');
@@ -162,7 +204,7 @@ async function main() {
   }
   fs.writeFileSync(path.join(root, 'BENCHMARKS.md'), md.join('\n'));
   console.error(`bench.js: wrote BENCHMARKS.md (${Math.round((Date.now() - started) / 1000)} s)`);
-  return producerOk && others.every((o) => o.code === 0) ? 0 : 1;
+  return producerOk && (!consumer || consumer.ok) && others.every((o) => o.code === 0) ? 0 : 1;
 }
 
 main().then(
