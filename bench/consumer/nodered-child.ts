@@ -16,7 +16,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-export type ConsumerImpl = 'ours' | 'ours-periodic' | 'suite' | 'oriolrius' | 'kafkajs' | 'kafka-client' | 'kafka-manager' | 'rdkafka';
+export type ConsumerImpl = 'ours' | 'ours-wide' | 'ours-periodic' | 'suite' | 'oriolrius' | 'kafkajs' | 'kafka-client' | 'kafka-manager' | 'rdkafka';
 
 export interface ConsumerChildConfig {
   impl: ConsumerImpl;
@@ -54,8 +54,9 @@ function flow(): Array<Record<string, unknown>> {
   const at = { x: 200, y: 100 };
   switch (cfg.impl) {
     case 'ours':
+    case 'ours-wide':
     case 'ours-periodic': {
-      const atLeastOnce = cfg.impl === 'ours';
+      const atLeastOnce = cfg.impl !== 'ours-periodic';
       return [
         tab,
         { id: 'b1', type: 'streamsafe-kafka-broker', name: '', brokers: cfg.brokers, clientId: 'bench-consumer-ours', connectionTimeout: '10000', requestTimeout: '30000', usetls: false, saslMechanism: 'none' },

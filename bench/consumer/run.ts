@@ -5,6 +5,7 @@
 //   raw-kafkajs    kafkajs 2.2.4 eachBatch, our codecs registered (raw-kafkajs-child.ts)
 //   ours           streamsafe-kafka-consumer in a real Node-RED runtime, at least once:
 //                  consumer → streamsafe-kafka-commit (the msg is finished there)
+//   ours-wide      the same at least once with max outstanding 10,000 (--wide-outstanding)
 //   ours-periodic  the same node with commitMode periodic: consumer → debug node
 //   other nodes    the other Node-RED Kafka nodes' consumers, installed from npm into the
 //                  cache (not this package), each in its own runtime: consumer → debug node
@@ -17,7 +18,7 @@
 //
 //   node --import tsx bench/consumer/run.ts [--quick] [--records=N] [--rounds=N]
 //        [--only=java,raw-kafkajs,ours,ours-periodic,suite,...] [--other-max-seconds=S]
-//        [--max-outstanding=N] [--out=bench/results]
+//        [--max-outstanding=N] [--wide-outstanding=N] [--raw-concurrency=N] [--cpu-prof] [--out=bench/results]
 //   node --import tsx bench/consumer/run.ts --render=bench/results/consumer.json
 //
 // Needs `npm run build` first (scripts/bench.js does it). Writes <out>/consumer.json and
@@ -49,16 +50,21 @@ const opt = (name: string): string | undefined => argv.find((x) => x.startsWith(
 const quick = flag('quick');
 const only = opt('only')?.split(',');
 const want = (id: string) => !only || only.includes(id);
-const RECORDS = Number(opt('records') ?? (quick ? 100_000 : 500_000));
+const RECORDS = Number(opt('records') ?? (quick ? 100_000 : 1_000_000));
 const ROUNDS = Number(opt('rounds') ?? (quick ? 1 : 3));
 /** the other nodes are stopped after this long (then measured over what they read) */
 const OTHER_MAX_MS = Number(opt('other-max-seconds') ?? (quick ? 60 : 150)) * 1000;
 const IDLE_MS = Number(opt('idle-seconds') ?? 30) * 1000;
 // 0: the node's default (a new node in the editor)
 const MAX_OUTSTANDING = Number(opt('max-outstanding') ?? 0);
+const WIDE_OUTSTANDING = Number(opt('wide-outstanding') ?? 10_000);
 const RAW_CONCURRENCY = Number(opt('raw-concurrency') ?? 1);
 const QUIET_WAIT_MS = Number(opt('quiet-wait-ms') ?? (quick ? 10_000 : 30_000));
 const outDir = path.resolve(root, opt('out') ?? path.join('bench', 'results'));
+// --cpu-prof: profile the whole child process of raw kafkajs and of this node (node --cpu-prof),
+// summarised to stderr and beside the profile in PROFILE_DIR.
+const CPU_PROF = flag('cpu-prof');
+const PROFILE_DIR = path.join(os.tmpdir(), 'streamsafe-bench-profiles');
 
 type OtherId = 'suite' | 'oriolrius' | 'kafkajs' | 'kafka-client' | 'kafka-manager' | 'rdkafka';
 interface OtherNode {
@@ -344,12 +350,20 @@ function finish(id: string, label: string, res: Record<string, unknown>, load: L
   return r;
 }
 
-function runChild(file: string, config: object, timeoutMs: number): Promise<{ result: Record<string, unknown>; load: Load; childCpuMs: number }> {
+function runChild(file: string, config: object, timeoutMs: number, profileName?: string): Promise<{ result: Record<string, unknown>; load: Load; childCpuMs: number }> {
+  const execArgv = ['--expose-gc'];
+  let profileDir: string | undefined;
+  if (CPU_PROF && profileName) {
+    profileDir = path.join(PROFILE_DIR, `consumer-${profileName}`);
+    fs.rmSync(profileDir, { recursive: true, force: true });
+    fs.mkdirSync(profileDir, { recursive: true });
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
+  }
   return new Promise((resolve, reject) => {
     const load0 = loadStart();
     const child: ChildProcess = fork(file, [], {
       cwd: root,
-      execArgv: ['--expose-gc'],
+      execArgv,
       env: { ...process.env, BENCH_CHILD_CONFIG: JSON.stringify(config), NODE_PATH: path.join(root, 'node_modules') },
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });
@@ -378,6 +392,14 @@ function runChild(file: string, config: object, timeoutMs: number): Promise<{ re
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       cpu.stop();
+      const prof = profileDir && fs.readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+      if (prof) {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { summarize } = require('../producer/profile-summary') as typeof import('../producer/profile-summary');
+        const text = summarize(path.join(profileDir!, prof), 30);
+        fs.writeFileSync(path.join(profileDir!, 'summary.txt'), text + '\n');
+        log(`  profile (whole process): ${path.join(profileDir!, prof)}\n${text}`);
+      }
       if (result && load) resolve({ result, load, childCpuMs });
       else {
         const tail = stderr.trim().split('\n').slice(-8).join('\n');
@@ -441,7 +463,7 @@ async function runJava(ctx: Ctx): Promise<ConsumerResult> {
 async function runRaw(ctx: Ctx): Promise<ConsumerResult> {
   const busyBefore = await quiet();
   const config = { brokers: kafka.brokers.join(','), topic: ctx.topic, groupId: group(ctx, 'raw'), pkgDir: ctx.pkgDir, records: RECORDS, idleMs: IDLE_MS, maxMs: 10 * 60_000, concurrency: RAW_CONCURRENCY };
-  const { result, load, childCpuMs } = await runChild(childJs(ctx.work, 'raw-kafkajs-child'), config, 11 * 60_000);
+  const { result, load, childCpuMs } = await runChild(childJs(ctx.work, 'raw-kafkajs-child'), config, 11 * 60_000, 'raw-kafkajs');
   const r = finish('raw-kafkajs', `raw kafkajs 2.2.4 eachBatch${RAW_CONCURRENCY > 1 ? `, ${RAW_CONCURRENCY} partitions concurrently` : ''}`, result, load, childCpuMs, busyBefore);
   r.notes.push(`${fmt(Number(result.batches))} batches, ${fmt(Number(result.avgBatch))} records per batch on average`);
   return r;
@@ -453,8 +475,9 @@ async function runNode(ctx: Ctx, impl: ConsumerImpl, label: string, maxMs: numbe
   const groupId = group(ctx, impl);
   if (impl === 'rdkafka') await commitStart(ctx.topic, groupId);
   const busyBefore = await quiet();
-  const config: ConsumerChildConfig = { impl, brokers: kafka.brokers.join(','), topic: ctx.topic, groupId, userDir, records: RECORDS, idleMs: IDLE_MS, maxMs, maxOutstanding: MAX_OUTSTANDING };
-  const { result, load, childCpuMs } = await runChild(childJs(ctx.work, 'nodered-child'), config, maxMs + 90_000);
+  const maxOutstanding = impl === 'ours-wide' ? WIDE_OUTSTANDING : MAX_OUTSTANDING;
+  const config: ConsumerChildConfig = { impl, brokers: kafka.brokers.join(','), topic: ctx.topic, groupId, userDir, records: RECORDS, idleMs: IDLE_MS, maxMs, maxOutstanding };
+  const { result, load, childCpuMs } = await runChild(childJs(ctx.work, 'nodered-child'), config, maxMs + 90_000, impl.startsWith('ours') ? impl : undefined);
   const r = finish(impl, label, result, load, childCpuMs, busyBefore);
   if (result.count === 0) {
     r.ok = false;
@@ -529,7 +552,7 @@ function markdown(rep: Report): string {
   L.push('');
   L.push(`- **Java ConsumerPerformance**: \`${CONSUMER_PERF_CLASS}\` from the Kafka jars the tests use (kafka-tools ${rep.kafka}), \`--messages ${fmt(rep.topic.records)} --group <fresh>\`, default consumer settings (auto.offset.reset earliest, max.poll.records 500), -Xmx512M and kafka-run-class's G1 flags; its fetch.nMsg.sec (time after the group join) is shown; its CPU is the whole JVM run's, start-up included.`);
   L.push(`- **raw kafkajs**: kafkajs 2.2.4 (this package's), our codecs registered, default consumer settings, \`eachBatch\` touching every message, heartbeat per batch, auto-resolve, auto-commit; partitionsConsumedConcurrently ${rep.options.rawConcurrency}. No msg objects, no Node-RED: the ceiling for a kafkajs-based node.`);
-  L.push(`- **This node**: a fresh Node-RED runtime process (RED.init + RED.start, embedded) whose user dir holds only this package (a copy of the built dist/): streamsafe-kafka-consumer (start earliest, payload Buffer, max outstanding ${rep.options.maxOutstanding ? rep.options.maxOutstanding : 'the default'}, other settings their defaults) → streamsafe-kafka-commit for at least once (commitMode atLeastOnce, finishOn commitNode: the offset is committed once the msg reached the commit node); with commitMode periodic it feeds a debug node instead. The bench counts msgs at the last node (an extra input listener).`);
+  L.push(`- **This node**: a fresh Node-RED runtime process (RED.init + RED.start, embedded) whose user dir holds only this package (a copy of the built dist/): streamsafe-kafka-consumer (start earliest, payload Buffer, max outstanding ${rep.options.maxOutstanding ? rep.options.maxOutstanding : 'the default'}, other settings their defaults) → streamsafe-kafka-commit for at least once (commitMode atLeastOnce, finishOn commitNode: the offset is committed once the msg reached the commit node); the same with max outstanding ${fmt(Number(rep.options.wideOutstanding))} (so the window never fills); with commitMode periodic it feeds a debug node instead. The bench counts msgs at the last node (an extra input listener).`);
   L.push('- **The other nodes**: installed from npm into `~/.cache/streamsafe` (one directory each, not this package), each in its own Node-RED runtime (some register the same type names: kafka-broker, kafka-consumer) with consumer → debug node, counted there, fresh group, earliest. As their code reads:');
   for (const [id, n] of Object.entries(OTHER_NODES)) L.push(`  - *${n.label}* (${id}): ${n.how}`);
   const notes = rep.results.filter((r) => r.notes.length);
@@ -573,11 +596,12 @@ async function main(): Promise<void> {
     const pkgDir = snapshotPackage(work);
     const userDirs: Ctx['userDirs'] = {};
     const oursWhy = oursMissing(pkgDir);
-    const oursWanted = want('ours') || want('ours-periodic');
+    const oursWanted = want('ours') || want('ours-wide') || want('ours-periodic');
     if (oursWanted && oursWhy) skipped.push(`this node (streamsafe-kafka-consumer): ${oursWhy}`);
     else if (oursWanted) {
       const d = userDirFor(work, 'ours', path.join('@streamsafe', 'node-red-twitter-kafka'), pkgDir);
       userDirs.ours = d;
+      userDirs['ours-wide'] = d;
       userDirs['ours-periodic'] = d;
     }
     for (const [id, n] of Object.entries(OTHER_NODES) as Array<[OtherId, OtherNode]>) {
@@ -638,6 +662,7 @@ async function main(): Promise<void> {
     if (want('java')) core.push(['java', 'Java ConsumerPerformance', () => runJava(ctx)]);
     if (want('raw-kafkajs')) core.push(['raw-kafkajs', 'raw kafkajs eachBatch', () => runRaw(ctx)]);
     if (userDirs.ours && want('ours')) core.push(['ours', 'this node (streamsafe-kafka-consumer), at least once → commit node', () => runNode(ctx, 'ours', 'this node (streamsafe-kafka-consumer) in Node-RED, at least once → commit node', 10 * 60_000)]);
+    if (userDirs['ours-wide'] && want('ours-wide')) core.push(['ours-wide', `this node, at least once, max outstanding ${fmt(WIDE_OUTSTANDING)}`, () => runNode(ctx, 'ours-wide', `this node in Node-RED, at least once → commit node, max outstanding ${fmt(WIDE_OUTSTANDING)}`, 10 * 60_000)]);
     if (userDirs['ours-periodic'] && want('ours-periodic')) core.push(['ours-periodic', 'this node, periodic commits → debug node', () => runNode(ctx, 'ours-periodic', 'this node in Node-RED, commitMode periodic → debug node', 10 * 60_000)]);
     const byId: Record<string, ConsumerResult[]> = {};
     const failedIds = new Set<string>();
@@ -673,7 +698,7 @@ async function main(): Promise<void> {
     kafka: kafkaVersion(),
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     nodeRed: require('node-red/package.json').version,
-    options: { quick, records: RECORDS, rounds: ROUNDS, otherMaxMs: OTHER_MAX_MS, idleMs: IDLE_MS, maxOutstanding: MAX_OUTSTANDING, rawConcurrency: RAW_CONCURRENCY, only: only ?? null },
+    options: { quick, records: RECORDS, rounds: ROUNDS, otherMaxMs: OTHER_MAX_MS, idleMs: IDLE_MS, maxOutstanding: MAX_OUTSTANDING, wideOutstanding: WIDE_OUTSTANDING, rawConcurrency: RAW_CONCURRENCY, only: only ?? null },
     topic: topicInfo ?? { records: 0, partitions: PARTITIONS, perPartition: [0], fillMs: NaN, recordBytes: RECORD_BYTES },
     results,
     failed,
