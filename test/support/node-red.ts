@@ -38,6 +38,8 @@ export function withCatalog(file: string): (red: any) => unknown {
 
 export const brokerNode = withCatalog(path.join(dist, 'kafka-broker', 'streamsafe-kafka-broker.js'));
 export const producerNode = withCatalog(path.join(dist, 'kafka-producer', 'streamsafe-kafka-producer.js'));
+export const consumerNode = withCatalog(path.join(dist, 'kafka-consumer', 'streamsafe-kafka-consumer.js'));
+export const commitNode = withCatalog(path.join(dist, 'kafka-commit', 'streamsafe-kafka-commit.js'));
 export const partitionKeyNode = withCatalog(path.join(dist, 'partition-key', 'streamsafe-partition-key.js'));
 export const xCredentialsNode = withCatalog(path.join(dist, 'x-credentials', 'streamsafe-x-credentials.js'));
 export const xStreamNode = withCatalog(path.join(dist, 'x-stream', 'streamsafe-x-stream.js'));

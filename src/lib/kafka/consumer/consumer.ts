@@ -109,6 +109,7 @@ export class KafkaConsumerEngine {
   private restartTimer?: NodeJS.Timeout;
   private restartDelay: number;
   private lagTimer?: NodeJS.Timeout;
+  private commitTimer?: NodeJS.Timeout;
   private lagBusy = false;
   private lag?: number;
   private sentTotal = 0;
@@ -148,6 +149,14 @@ export class KafkaConsumerEngine {
     void this.run().catch((e) => this.crashed(e as Error, 'start'));
     this.lagTimer = setInterval(() => void this.refreshLag(), boundedDelay(this.timings.lagIntervalMs));
     this.lagTimer.unref?.();
+    // Finished offsets are committed from the batch loop and also on this timer: once the
+    // partitions are read to the end no batch comes, and msgs finishing then must commit too.
+    if (this.tracksFinishing) {
+      this.commitTimer = setInterval(() => {
+        if (this.state === 'consuming') void this.commitFinished(false).catch(() => {});
+      }, boundedDelay(this.timings.commitIntervalMs));
+      this.commitTimer.unref?.();
+    }
   }
 
   private adminClient(): Admin {
@@ -557,6 +566,7 @@ export class KafkaConsumerEngine {
     this.closing = true;
     clearTimeout(this.restartTimer);
     clearInterval(this.lagTimer);
+    clearInterval(this.commitTimer);
     this.wake?.();
     const deadline = Date.now() + this.timings.closeMaxMs;
     const left = () => Math.max(100, deadline - Date.now());

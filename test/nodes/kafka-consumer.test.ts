@@ -1,0 +1,298 @@
+// The consumer and commit nodes in a real Node-RED runtime against a real broker: what our
+// producer node wrote (every codec, keys, headers, tombstones) comes out byte for byte; only
+// finished offsets are committed (read back with kafkajs admin fetchOffsets); a new flow resumes
+// after the last finished msg; backpressure holds maxOutstanding; control msgs and bad settings.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { getTestKafka, type TestKafka } from '../support/kafka';
+import { collect, commitNode, consumerNode, createTopic, getNode, helper, kafkaClient, loadFlow, producerFlow, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
+import { registerKafkajsCodecs } from '../../src/lib/kafka/codecs';
+
+let kafka: TestKafka;
+
+before(async () => {
+  kafka = await getTestKafka();
+  helper.settings({ streamsafeKafkaConsumer: { statusIntervalMs: 200, commitIntervalMs: 200, lagIntervalMs: 500 } });
+  await new Promise<void>((resolve) => helper.startServer(resolve));
+});
+after(async () => {
+  await unloadFlow();
+  helper.settings({});
+  await new Promise<void>((resolve) => helper.stopServer(resolve));
+});
+
+async function waitFor(ok: () => boolean | Promise<boolean>, timeoutMs: number, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`${what} not met in ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+/** broker b1 → consumer k1 → helper got; commit node cm → helper done; Catch of k1 and cm → caught. */
+function consumerFlow(consumer: Record<string, unknown>, extra: unknown[] = []): unknown[] {
+  return [
+    { id: 'tab', type: 'tab', label: 'test' },
+    { id: 'b1', type: 'streamsafe-kafka-broker', z: '', brokers: kafka.brokers.join(','), clientId: 'test', saslMechanism: 'none' },
+    { id: 'k1', type: 'streamsafe-kafka-consumer', z: 'tab', broker: 'b1', start: 'earliest', wires: [['got']], ...consumer },
+    { id: 'got', type: 'helper', z: 'tab' },
+    { id: 'cm', type: 'streamsafe-kafka-commit', z: 'tab', wires: [['done']] },
+    { id: 'done', type: 'helper', z: 'tab' },
+    { id: 'c1', type: 'catch', z: 'tab', scope: ['k1', 'cm'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper', z: 'tab' },
+    ...extra,
+  ];
+}
+
+/** The last status text node `id` set (the helper spies on status() of every node at once). */
+function statusOf(id: string): string {
+  const spy = getNode(id).status as { args?: Array<[{ text?: string }]>; thisValues?: Array<{ id: string }> };
+  for (let i = (spy.args?.length ?? 0) - 1; i >= 0; i--) if (spy.thisValues?.[i]?.id === id) return spy.args![i][0]?.text ?? '';
+  return '';
+}
+
+const loadConsumer = (consumer: Record<string, unknown>, extra: unknown[] = []) => loadFlow(consumerFlow(consumer, extra), {}, [consumerNode, commitNode]);
+
+async function committedOffsets(groupId: string, topic: string): Promise<Map<number, string>> {
+  const admin = kafkaClient(kafka.brokers).admin();
+  await admin.connect();
+  try {
+    const r = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return new Map(r[0].partitions.map((p) => [p.partition, p.offset]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function produceRaw(topic: string, messages: Array<{ key?: string; value: string | null; partition?: number }>): Promise<void> {
+  const producer = kafkaClient(kafka.brokers).producer();
+  await producer.connect();
+  try {
+    await producer.send({ topic, messages });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+describe('kafka consumer node', () => {
+  it('reads back what the producer node wrote with every codec: exact bytes, keys, headers, tombstones, metadata', async () => {
+    await registerKafkajsCodecs();
+    const codecs = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+    const written = new Map<string, Array<{ sent: any; ack: any }>>();
+    const topics: string[] = [];
+    for (const codec of codecs) {
+      const topic = uniqueTopic(`rt-${codec}`);
+      topics.push(topic);
+      await createTopic(kafka.brokers, topic, 2);
+      const sent = [
+        { payload: Buffer.from([0, 1, 2, 254, 255]), key: Buffer.from([9, 8, 7]) },
+        { payload: `한국어 text 🎉 ${codec}`, key: 'user-1', headers: { source: 'x', bin: Buffer.from([1, 0, 255]) } },
+        { payload: { id: '1', codec, n: [1, 2] }, key: 'user-2' },
+        { payload: 'x'.repeat(5000), key: 'big' },
+        { payload: null, key: 'user-1' },
+      ];
+      await loadFlow(producerFlow({ brokers: kafka.brokers, producer: { topic, compression: codec, linger: '50' } }));
+      const out = collect('out');
+      for (const m of sent) getNode('p1').receive({ ...m });
+      const acks = await out.next(sent.length, 30000);
+      written.set(topic, acks.map((ack, i) => ({ sent: sent.find((s) => JSON.stringify(s.key) === JSON.stringify(ack.key) && (s.payload === null) === (ack.payload === null) && (typeof s.payload !== 'string' || s.payload === ack.payload))!, ack })));
+      assert.equal(collect('caught').msgs.length, 0);
+    }
+    const groupId = uniqueTopic('g-rt');
+    await loadConsumer({ topics: topics.join(', '), groupId, payloadFormat: 'buffer', keyFormat: 'buffer', headersFormat: 'buffer' });
+    const got = collect('got');
+    const total = codecs.length * 5;
+    const msgs = await got.next(total, 60000);
+    assert.equal(msgs.length, total);
+    for (const topic of topics) {
+      for (const { sent, ack } of written.get(topic)!) {
+        const m = msgs.find((x) => x.topic === topic && x.partition === ack.kafka.partition && x.offset === ack.kafka.offset);
+        assert.ok(m, `record ${topic}-${ack.kafka.partition}@${ack.kafka.offset} read back`);
+        const expectValue = sent.payload === null ? null : Buffer.isBuffer(sent.payload) ? sent.payload : Buffer.from(typeof sent.payload === 'string' ? sent.payload : JSON.stringify(sent.payload));
+        if (expectValue === null) assert.equal(m.payload, null, 'tombstone payload null');
+        else assert.deepEqual(Buffer.from(m.payload), expectValue);
+        assert.deepEqual(Buffer.from(m.key), Buffer.isBuffer(sent.key) ? sent.key : Buffer.from(sent.key));
+        assert.equal(m.timestamp, ack.kafka.timestamp);
+        assert.equal(typeof m.offset, 'string');
+        assert.deepEqual(Object.keys(m.headers).sort(), Object.keys(sent.headers ?? {}).sort());
+        for (const [h, v] of Object.entries(sent.headers ?? {})) assert.deepEqual(Buffer.from(m.headers[h]), Buffer.isBuffer(v) ? v : Buffer.from(v as string));
+        assert.deepEqual(
+          { topic: m.kafka.topic, partition: m.kafka.partition, offset: m.kafka.offset, timestamp: m.kafka.timestamp, groupId: m.kafka.groupId },
+          { topic, partition: ack.kafka.partition, offset: ack.kafka.offset, timestamp: ack.kafka.timestamp, groupId },
+        );
+        assert.equal(m._streamsafeConsumed.node, 'k1');
+      }
+    }
+    // Per-partition order kept.
+    for (const topic of topics) {
+      for (const p of [0, 1]) {
+        const offs = msgs.filter((x) => x.topic === topic && x.partition === p).map((x) => Number(x.offset));
+        assert.deepEqual(offs, [...offs].sort((a, b) => a - b));
+      }
+    }
+  });
+
+  it('decodes text and JSON; a value that is not JSON comes as text with msg.parseError, never dropped', async () => {
+    const topic = uniqueTopic('fmt');
+    await createTopic(kafka.brokers, topic, 1);
+    await produceRaw(topic, [{ key: 'k', value: '{"a":1}' }, { key: 'k', value: 'not json' }, { value: null }]);
+    await loadConsumer({ topics: topic, groupId: uniqueTopic('g-fmt'), payloadFormat: 'json' });
+    const msgs = await collect('got').next(3);
+    assert.deepEqual(msgs[0].payload, { a: 1 });
+    assert.equal(msgs[0].key, 'k');
+    assert.equal(msgs[1].payload, 'not json');
+    assert.equal(msgs[1].parseError.name, 'JsonParseError');
+    assert.equal(msgs[2].payload, null);
+    assert.equal(msgs[2].key, null);
+  });
+
+  it('at least once: commits only up to the last unbroken finished offset; a new flow resumes there and redelivers the unfinished', async () => {
+    const topic = uniqueTopic('alo');
+    const groupId = uniqueTopic('g-alo');
+    await createTopic(kafka.brokers, topic, 1);
+    await produceRaw(topic, Array.from({ length: 20 }, (_, i) => ({ value: `v${i}` })));
+    await loadConsumer({ topics: topic, groupId });
+    const got = collect('got');
+    const msgs = await got.next(20);
+    assert.deepEqual(msgs.map((m) => m.offset), Array.from({ length: 20 }, (_, i) => String(i)));
+    // Finish 0..4 and 6..9: 5 stays in the flow.
+    for (const m of msgs.filter((x) => Number(x.offset) < 10 && x.offset !== '5')) getNode('cm').receive(m);
+    await collect('done').next(9);
+    await waitFor(async () => (await committedOffsets(groupId, topic)).get(0) === '5', 15000, 'offset 5 committed');
+    await sleep(600);
+    assert.equal((await committedOffsets(groupId, topic)).get(0), '5', 'no commit past the unfinished offset 5');
+    // commit now: nothing more to commit, still 5
+    getNode('k1').receive({ action: 'commit' });
+    await sleep(300);
+    assert.equal(collect('caught').msgs.length, 0);
+    assert.equal((await committedOffsets(groupId, topic)).get(0), '5');
+    // A new flow (the same group): from 5, the unfinished ones again.
+    await loadConsumer({ topics: topic, groupId });
+    const again = await collect('got').next(15);
+    assert.deepEqual(again.map((m) => m.offset), Array.from({ length: 15 }, (_, i) => String(i + 5)));
+    // Finishing all commits 20; finishing a msg of the previous flow commits nothing.
+    getNode('cm').receive(msgs[5]);
+    for (const m of again) getNode('cm').receive(m);
+    await waitFor(async () => (await committedOffsets(groupId, topic)).get(0) === '20', 15000, 'offset 20 committed');
+    await waitFor(() => /15 finished · 1 of a closed consumer/.test(statusOf('cm')), 5000, 'commit node status');
+  });
+
+  it('backpressure: with maxOutstanding 10 and a slow downstream, never more than 10 outstanding', async () => {
+    const topic = uniqueTopic('bp');
+    const groupId = uniqueTopic('g-bp');
+    await createTopic(kafka.brokers, topic, 3);
+    await produceRaw(topic, Array.from({ length: 120 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
+    await loadConsumer({ topics: topic, groupId, maxOutstanding: '10' });
+    const got = collect('got');
+    await got.next(10);
+    await sleep(1500);
+    assert.equal(got.msgs.length, 10, 'stops at 10 while none is finished');
+    await waitForStatus('k1', /waiting for the flow: 10\/10 outstanding/, 5000);
+    let finished = 0;
+    let maxOutstanding = 0;
+    while (finished < 120) {
+      await waitFor(() => got.msgs.length > finished, 10000, `msg ${finished + 1}`);
+      maxOutstanding = Math.max(maxOutstanding, got.msgs.length - finished);
+      getNode('cm').receive(got.msgs[finished++]);
+      await sleep(5);
+    }
+    assert.ok(maxOutstanding <= 10, `at most 10 outstanding (saw ${maxOutstanding})`);
+    assert.equal(new Set(got.msgs.map((m) => `${m.partition}@${m.offset}`)).size, 120);
+    await waitFor(async () => [...(await committedOffsets(groupId, topic)).values()].reduce((a, o) => a + Number(o), 0) === 120, 15000, 'all committed');
+  });
+
+  it('control msgs: pause, resume, seek by offset and timestamp, commit; bad ones fail with ConsumerControlError', async () => {
+    const topic = uniqueTopic('ctl');
+    const groupId = uniqueTopic('g-ctl');
+    await createTopic(kafka.brokers, topic, 1);
+    await produceRaw(topic, Array.from({ length: 5 }, (_, i) => ({ value: `a${i}` })));
+    await loadConsumer({ topics: topic, groupId, commitMode: 'none' });
+    const got = collect('got');
+    await got.next(5);
+    const k1 = getNode('k1');
+    k1.receive({ action: 'pause' });
+    await waitForStatus('k1', /paused/, 5000);
+    await produceRaw(topic, Array.from({ length: 5 }, (_, i) => ({ value: `b${i}` })));
+    await sleep(1500);
+    assert.equal(got.msgs.length, 5, 'nothing while paused');
+    k1.receive({ action: 'resume' });
+    await got.next(10);
+    assert.deepEqual(got.msgs.slice(5).map((m) => m.payload), ['b0', 'b1', 'b2', 'b3', 'b4']);
+    k1.receive({ action: 'seek', topic, partition: 0, offset: 2 });
+    await got.next(18);
+    assert.deepEqual(got.msgs.slice(10, 18).map((m) => m.offset), ['2', '3', '4', '5', '6', '7', '8', '9']);
+    const ts = got.msgs[7].timestamp;
+    k1.receive({ action: 'seek', timestamp: new Date(ts).toISOString() }); // one topic: msg.topic may be left out
+    await waitFor(() => got.msgs.length >= 19, 10000, 'seek by timestamp');
+    assert.ok(Number(got.msgs[18].offset) <= 7, `seek by timestamp starts at or before offset 7 (got ${got.msgs[18].offset})`);
+    const caught = collect('caught');
+    const bad = [
+      { action: 'jump' },
+      { action: 'seek', topic, partition: 0 },
+      { action: 'seek', topic, partition: 0, offset: 1, timestamp: 5 },
+      { action: 'seek', topic, partition: 'x', offset: 1 },
+      { action: 'seek', topic, partition: 0, offset: -3 },
+      { action: 'seek', topic, partition: 7, offset: 0 },
+      { action: 'seek', topic: 'other-topic', offset: 0 },
+      { action: 'seek', topic, timestamp: 'yesterday' },
+      { action: 'pause', partition: 1 },
+      { action: 'commit' }, // commit mode none
+    ];
+    for (const m of bad) k1.receive(m);
+    const errs = await caught.next(bad.length, 10000);
+    for (const e of errs) assert.equal(e.error.source.id, 'k1');
+    const messages = errs.map((e) => e.error.message);
+    assert.ok(messages.every((t) => !/__\w+__|errors\./.test(t)), messages.join('\n'));
+    assert.ok(messages.some((t) => /Unknown msg.action "jump"/.test(t)), messages.join('\n'));
+    assert.ok(messages.some((t) => /exactly one of msg.offset and msg.timestamp/.test(t)));
+    assert.ok(messages.some((t) => /Partition 7 of .* is not assigned/.test(t)));
+    assert.ok(messages.some((t) => /commit needs commit mode at least once/.test(t)));
+    assert.ok(messages.every((t) => t.startsWith('ConsumerControlError: ')), messages.join('\n'));
+    // Still consuming.
+    await produceRaw(topic, [{ value: 'after' }]);
+    await waitFor(() => got.msgs.some((m) => m.payload === 'after'), 10000, 'still consuming after bad control msgs');
+  });
+
+  it('finishOn producerAck: a producer node acknowledging the msg finishes it', async () => {
+    const topic = uniqueTopic('ack-in');
+    const outTopic = uniqueTopic('ack-out');
+    const groupId = uniqueTopic('g-ack');
+    await createTopic(kafka.brokers, topic, 1);
+    await createTopic(kafka.brokers, outTopic, 1);
+    await produceRaw(topic, Array.from({ length: 5 }, (_, i) => ({ value: `v${i}` })));
+    const flow = consumerFlow({ topics: topic, groupId, finishOn: 'producerAck', wires: [['p1']] }, [
+      { id: 'p1', type: 'streamsafe-kafka-producer', z: 'tab', broker: 'b1', topic: outTopic, wires: [['out']] },
+      { id: 'out', type: 'helper', z: 'tab' },
+    ]);
+    await loadFlow(flow, {}, [consumerNode, commitNode]);
+    await collect('out').next(5, 30000);
+    await waitFor(async () => (await committedOffsets(groupId, topic)).get(0) === '5', 15000, 'committed after acknowledgement');
+  });
+
+  it('bad settings: a clear reason in the status and the log, control msgs fail, nothing crashes', async () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ topics: 'a', groupId: '' }, /A group id is required/],
+      [{ topics: '', groupId: 'g' }, /No topics/],
+      [{ topics: 'bad topic!', groupId: 'g' }, /Not a Kafka topic name/],
+      [{ topics: '(unclosed', topicsType: 'regex', groupId: 'g' }, /Not a regular expression/],
+      [{ topics: 'a', groupId: 'g', maxOutstanding: '0' }, /Max outstanding must be a whole number from 1/],
+      [{ topics: 'a', groupId: 'g', heartbeatIntervalMs: '40000' }, /must be shorter than the session timeout/],
+      [{ topics: 'a', groupId: 'g', start: 'timestamp', startTimestamp: 'soon' }, /start timestamp must be/],
+      [{ topics: 'a', groupId: 'g', commitMode: 'sometimes' }, /Unknown commit mode "sometimes"/],
+      [{ topics: 'a', groupId: 'g', broker: 'missing' }, /No Kafka broker config node/],
+    ];
+    for (const [config, reason] of cases) {
+      await loadConsumer(config);
+      await waitForStatus('k1', /^invalid: /, 5000);
+      const k1 = getNode('k1');
+      const errors = (k1.error as any).args.map((a: unknown[]) => String(a[0]));
+      assert.ok(errors.some((e: string) => reason.test(e)), `${JSON.stringify(config)}: ${errors.join(' | ')}`);
+      const caught = collect('caught');
+      k1.receive({ action: 'pause' });
+      const [c] = await caught.next(1, 5000);
+      assert.match(c.error.message, /^ConsumerConfigError: /);
+      assert.match(c.error.message, reason);
+    }
+  });
+});
