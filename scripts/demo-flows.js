@@ -13,10 +13,14 @@ const DEMO_BROKER_ID = 'demo0kafka0broker';
 const DEMO_X_ID = 'demo0x0credentials';
 /** The flagship example: its tab runs; the other examples are deployed as disabled tabs. */
 const FLAGSHIP = 'x-stream-to-kafka.json';
+/** Reads `tweets` back (it writes nothing): it runs beside the flagship. */
+const READ_BACK = 'read-back-x-stream.json';
+/** The examples whose tabs run in the demo. */
+const RUNNING = [FLAGSHIP, READ_BACK];
 
 function exampleFiles() {
   const files = fs.readdirSync(examplesDir).filter((f) => f.endsWith('.json')).sort();
-  return [FLAGSHIP, ...files.filter((f) => f !== FLAGSHIP)];
+  return [...RUNNING.filter((f) => files.includes(f)), ...files.filter((f) => !RUNNING.includes(f))];
 }
 
 /** Replaces every reference (a string property or array item) to an id in `map` by its new id. */
@@ -53,7 +57,7 @@ function buildDemoFlows() {
       const node = { ...n };
       remap(node, map);
       if (node.type === 'tab') {
-        const enabled = file === FLAGSHIP;
+        const enabled = RUNNING.includes(file);
         if (!enabled) {
           node.disabled = true;
           node.info = `Deployed disabled by the demo (it would write into \`tweets\` beside the X posts): enable it in the tab's properties and Deploy to try it.\n\n${node.info || ''}`;
@@ -110,4 +114,4 @@ function readFlowFile(file) {
   throw new Error('neither an array of nodes nor { flows: [...] }');
 }
 
-module.exports = { DEMO_BROKER_ID, DEMO_X_ID, FLAGSHIP, buildDemoFlows, repoint, readFlowFile, fromOlderDemo };
+module.exports = { DEMO_BROKER_ID, DEMO_X_ID, FLAGSHIP, READ_BACK, RUNNING, buildDemoFlows, repoint, readFlowFile, fromOlderDemo };

@@ -231,7 +231,8 @@ async function main() {
       ready = true;
       log(`ready in ${Math.round((Date.now() - startedAt) / 1000)} s: open http://127.0.0.1:${port}`);
       log('  the "X stream to Kafka" tab runs; the debug sidebar (bug icon, top right) shows each post as it lands in Kafka:');
-      log('  "@author: text → tweets-<partition>@<offset>". Ctrl-C stops Node-RED, Kafka and the X emulator.');
+      log('  "@author: text → tweets-<partition>@<offset>"; the "Read back the X stream" tab reads them back from Kafka');
+      log('  (kafka consumer → debug "read back" and kafka commit). Ctrl-C stops Node-RED, Kafka and the X emulator.');
     }
   });
   red.on('exit', (code, signal) => {

@@ -18,6 +18,9 @@ const root = path.resolve(__dirname, '..', '..');
 const flagship = JSON.parse(fs.readFileSync(path.join(root, 'examples', 'x-stream-to-kafka.json'), 'utf8')) as Array<Record<string, any>>;
 const debugNodeId = flagship.find((n) => n.type === 'debug' && n.name === 'in Kafka')!.id as string;
 const flagshipTab = flagship.find((n) => n.type === 'tab')!;
+const readBack = JSON.parse(fs.readFileSync(path.join(root, 'examples', 'read-back-x-stream.json'), 'utf8')) as Array<Record<string, any>>;
+const readBackTab = readBack.find((n) => n.type === 'tab')!;
+const readBackDebugId = readBack.find((n) => n.type === 'debug' && n.name === 'read back')!.id as string;
 const LINE = /^@(\w+): (.+) → (tweets)-(\d+)@(\d+)$/s;
 
 type FlowNode = Record<string, any>;
@@ -114,14 +117,18 @@ test('npm start: one broker node for all flows, the debug line names author, tex
     assert.equal(tabs.length, fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json')).length, 'one tab per example');
     for (const tab of tabs) {
       assert.ok(readme.includes(`*${tab.label}*`), `README names the tab *${tab.label}*`);
-      assert.equal(tab.disabled, tab.id !== flagshipTab.id, `${tab.label}: only the flagship runs`);
+      assert.equal(tab.disabled, tab.id !== flagshipTab.id && tab.id !== readBackTab.id, `${tab.label}: only the flagship and the read-back run`);
     }
 
     // The flagship's debug line, as the sidebar gets it, checked against Kafka.
     const debug = await debugMessages(port);
     const lines: DebugMessage[] = [];
     for (let i = 0; i < 3; i++) lines.push(await debug.next((m) => m.id === debugNodeId && !lines.includes(m), 60_000));
+    // The read-back tab reads the posts back from Kafka: "tweets-<partition>@<offset>: author <id>: text".
+    const back = await debug.next((m) => m.id === readBackDebugId, 60_000);
     debug.close();
+    t.diagnostic(`read back: ${back.msg.slice(0, 120)}`);
+    assert.match(back.msg, /^"?tweets-\d+@\d+: author \d+: /);
     t.diagnostic(`debug lines: ${lines.map((l) => l.msg.slice(0, 120)).join(' | ')}`);
     const records = await readAll(services.brokers);
     for (const line of lines) {

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getTestKafka, type TestKafka } from '../support/kafka';
-import { collect, commitNode, consumerNode, createTopic, getNode, helper, kafkaClient, loadFlow, producerFlow, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
+import { collect, commitNode, consumerNode, createTopic, getNode, helper, kafkaClient, loadFlow, producerFlow, uniqueTopic, unloadFlow } from '../support/node-red';
 import { registerKafkajsCodecs } from '../../src/lib/kafka/codecs';
 
 let kafka: TestKafka;
@@ -50,6 +50,29 @@ function statusOf(id: string): string {
   const spy = getNode(id).status as { args?: Array<[{ text?: string }]>; thisValues?: Array<{ id: string }> };
   for (let i = (spy.args?.length ?? 0) - 1; i >= 0; i--) if (spy.thisValues?.[i]?.id === id) return spy.args![i][0]?.text ?? '';
   return '';
+}
+
+async function waitStatus(id: string, re: RegExp, timeoutMs: number): Promise<void> {
+  await waitFor(() => re.test(statusOf(id)), timeoutMs, `status of ${id} ${re} (last "${statusOf(id)}")`);
+}
+
+/**
+ * msgs of `topic` arriving at helper `id`: collect() also takes what earlier flows' nodes of
+ * the same id sent (the helper's send spy keeps them), so each test reads only its own topics.
+ */
+function received(id: string, topics: string | string[]): { readonly msgs: any[]; next(n: number, timeoutMs?: number): Promise<any[]> } {
+  const wanted = new Set(Array.isArray(topics) ? topics : [topics]);
+  const c = collect(id);
+  const mine = () => c.msgs.filter((m) => wanted.has(m.topic));
+  return {
+    get msgs() {
+      return mine();
+    },
+    async next(n: number, timeoutMs = 20000) {
+      await waitFor(() => mine().length >= n, timeoutMs, `${n} msg(s) of ${[...wanted].join(',')} at ${id} (got ${mine().length})`);
+      return mine().slice(0, n);
+    },
+  };
 }
 
 const loadConsumer = (consumer: Record<string, unknown>, extra: unknown[] = []) => loadFlow(consumerFlow(consumer, extra), {}, [consumerNode, commitNode]);
@@ -101,7 +124,7 @@ describe('kafka consumer node', () => {
     }
     const groupId = uniqueTopic('g-rt');
     await loadConsumer({ topics: topics.join(', '), groupId, payloadFormat: 'buffer', keyFormat: 'buffer', headersFormat: 'buffer' });
-    const got = collect('got');
+    const got = received('got', topics);
     const total = codecs.length * 5;
     const msgs = await got.next(total, 60000);
     assert.equal(msgs.length, total);
@@ -138,7 +161,7 @@ describe('kafka consumer node', () => {
     await createTopic(kafka.brokers, topic, 1);
     await produceRaw(topic, [{ key: 'k', value: '{"a":1}' }, { key: 'k', value: 'not json' }, { value: null }]);
     await loadConsumer({ topics: topic, groupId: uniqueTopic('g-fmt'), payloadFormat: 'json' });
-    const msgs = await collect('got').next(3);
+    const msgs = await received('got', topic).next(3);
     assert.deepEqual(msgs[0].payload, { a: 1 });
     assert.equal(msgs[0].key, 'k');
     assert.equal(msgs[1].payload, 'not json');
@@ -153,7 +176,7 @@ describe('kafka consumer node', () => {
     await createTopic(kafka.brokers, topic, 1);
     await produceRaw(topic, Array.from({ length: 20 }, (_, i) => ({ value: `v${i}` })));
     await loadConsumer({ topics: topic, groupId });
-    const got = collect('got');
+    const got = received('got', topic);
     const msgs = await got.next(20);
     assert.deepEqual(msgs.map((m) => m.offset), Array.from({ length: 20 }, (_, i) => String(i)));
     // Finish 0..4 and 6..9: 5 stays in the flow.
@@ -169,13 +192,13 @@ describe('kafka consumer node', () => {
     assert.equal((await committedOffsets(groupId, topic)).get(0), '5');
     // A new flow (the same group): from 5, the unfinished ones again.
     await loadConsumer({ topics: topic, groupId });
-    const again = await collect('got').next(15);
+    const again = await received('got', topic).next(15);
     assert.deepEqual(again.map((m) => m.offset), Array.from({ length: 15 }, (_, i) => String(i + 5)));
-    // Finishing all commits 20; finishing a msg of the previous flow commits nothing.
+    // Finishing all commits 20; finishing a msg of the previous flow's node commits nothing (stale).
     getNode('cm').receive(msgs[5]);
     for (const m of again) getNode('cm').receive(m);
     await waitFor(async () => (await committedOffsets(groupId, topic)).get(0) === '20', 15000, 'offset 20 committed');
-    await waitFor(() => /15 finished · 1 of a closed consumer/.test(statusOf('cm')), 5000, 'commit node status');
+    await waitFor(() => /15 finished · 1 stale/.test(statusOf('cm')), 5000, 'commit node status');
   });
 
   it('backpressure: with maxOutstanding 10 and a slow downstream, never more than 10 outstanding', async () => {
@@ -184,11 +207,11 @@ describe('kafka consumer node', () => {
     await createTopic(kafka.brokers, topic, 3);
     await produceRaw(topic, Array.from({ length: 120 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
     await loadConsumer({ topics: topic, groupId, maxOutstanding: '10' });
-    const got = collect('got');
+    const got = received('got', topic);
     await got.next(10);
     await sleep(1500);
     assert.equal(got.msgs.length, 10, 'stops at 10 while none is finished');
-    await waitForStatus('k1', /waiting for the flow: 10\/10 outstanding/, 5000);
+    await waitStatus('k1', /waiting for the flow: 10\/10 outstanding/, 5000);
     let finished = 0;
     let maxOutstanding = 0;
     while (finished < 120) {
@@ -198,7 +221,8 @@ describe('kafka consumer node', () => {
       await sleep(5);
     }
     assert.ok(maxOutstanding <= 10, `at most 10 outstanding (saw ${maxOutstanding})`);
-    assert.equal(new Set(got.msgs.map((m) => `${m.partition}@${m.offset}`)).size, 120);
+    const ids = got.msgs.map((m) => `${m.partition}@${m.offset}`);
+    assert.equal(new Set(ids).size, 120, ids.join(' '));
     await waitFor(async () => [...(await committedOffsets(groupId, topic)).values()].reduce((a, o) => a + Number(o), 0) === 120, 15000, 'all committed');
   });
 
@@ -208,11 +232,11 @@ describe('kafka consumer node', () => {
     await createTopic(kafka.brokers, topic, 1);
     await produceRaw(topic, Array.from({ length: 5 }, (_, i) => ({ value: `a${i}` })));
     await loadConsumer({ topics: topic, groupId, commitMode: 'none' });
-    const got = collect('got');
+    const got = received('got', topic);
     await got.next(5);
     const k1 = getNode('k1');
     k1.receive({ action: 'pause' });
-    await waitForStatus('k1', /paused/, 5000);
+    await waitStatus('k1', /paused/, 5000);
     await produceRaw(topic, Array.from({ length: 5 }, (_, i) => ({ value: `b${i}` })));
     await sleep(1500);
     assert.equal(got.msgs.length, 5, 'nothing while paused');
@@ -284,7 +308,7 @@ describe('kafka consumer node', () => {
     ];
     for (const [config, reason] of cases) {
       await loadConsumer(config);
-      await waitForStatus('k1', /^invalid: /, 5000);
+      await waitStatus('k1', /^invalid: /, 5000);
       const k1 = getNode('k1');
       const errors = (k1.error as any).args.map((a: unknown[]) => String(a[0]));
       assert.ok(errors.some((e: string) => reason.test(e)), `${JSON.stringify(config)}: ${errors.join(' | ')}`);

@@ -53,6 +53,9 @@ class PartitionState {
   }
 }
 
+/** Generations are unique in the process: a token of a previous node instance never matches a new one's. */
+let lastGeneration = 0;
+
 export const tpKey = (topic: string, partition: number) => `${partition}:${topic}`;
 
 export interface FinishResult {
@@ -62,7 +65,6 @@ export interface FinishResult {
 
 export class OffsetTracker {
   private readonly parts = new Map<string, PartitionState>();
-  private nextGeneration = 1;
   /** msgs sent, not finished (all owned partitions) */
   outstanding = 0;
   /** msgs of partitions revoked (or of older generations) that were still in the flow when that happened */
@@ -98,7 +100,7 @@ export class OffsetTracker {
     this.parts.clear();
     this.outstanding = 0;
     this.orphaned += orphaned;
-    for (const p of partitions) this.parts.set(tpKey(p.topic, p.partition), new PartitionState(this.nextGeneration++));
+    for (const p of partitions) this.parts.set(tpKey(p.topic, p.partition), new PartitionState(++lastGeneration));
     return { revoked, orphaned };
   }
 
@@ -114,7 +116,7 @@ export class OffsetTracker {
     if (!s) return 0;
     this.outstanding -= s.unfinished;
     this.orphaned += s.unfinished;
-    this.parts.set(k, new PartitionState(this.nextGeneration++));
+    this.parts.set(k, new PartitionState(++lastGeneration));
     return s.unfinished;
   }
 
