@@ -89,7 +89,8 @@ async function committedOffsets(groupId: string, topic: string): Promise<Map<num
 }
 
 async function produceRaw(topic: string, messages: Array<{ key?: string; value: string | null; partition?: number }>): Promise<void> {
-  const producer = kafkaClient(kafka.brokers).producer();
+  // Idempotent: a retried send on a busy machine must not write a record twice (the tests count them).
+  const producer = kafkaClient(kafka.brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
     await producer.send({ topic, messages });
