@@ -19,6 +19,7 @@
 //   node --import tsx bench/consumer/run.ts [--quick] [--records=N] [--rounds=N]
 //        [--only=java,raw-kafkajs,ours,ours-periodic,suite,...] [--other-max-seconds=S]
 //        [--max-outstanding=N] [--wide-outstanding=N] [--raw-concurrency=N] [--cpu-prof] [--out=bench/results]
+//        [--package=<dir>: another build of this package to measure, e.g. a fix being tried]
 //   node --import tsx bench/consumer/run.ts --render=bench/results/consumer.json
 //
 // Needs `npm run build` first (scripts/bench.js does it). Writes <out>/consumer.json and
@@ -593,7 +594,8 @@ async function main(): Promise<void> {
   const skipped: string[] = [];
   let topicInfo: Report['topic'] | undefined;
   try {
-    const pkgDir = snapshotPackage(work);
+    // --package=<dir>: measure another build of this package (package.json, dist/, node_modules) instead of a snapshot of this tree's.
+    const pkgDir = opt('package') ? path.resolve(opt('package')!) : snapshotPackage(work);
     const userDirs: Ctx['userDirs'] = {};
     const oursWhy = oursMissing(pkgDir);
     const oursWanted = want('ours') || want('ours-wide') || want('ours-periodic');
