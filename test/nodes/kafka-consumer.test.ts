@@ -251,6 +251,13 @@ describe('kafka consumer node', () => {
     k1.receive({ action: 'seek', timestamp: new Date(ts).toISOString() }); // one topic: msg.topic may be left out
     await waitFor(() => got.msgs.length >= 19, 10000, 'seek by timestamp');
     assert.ok(Number(got.msgs[18].offset) <= 7, `seek by timestamp starts at or before offset 7 (got ${got.msgs[18].offset})`);
+    k1.receive({ action: 'seek', topic, offset: 'earliest' });
+    await waitFor(() => got.msgs.length >= 19 + 10 && got.msgs[got.msgs.length - 1].offset === '9', 10000, 'seek earliest: from offset 0 again');
+    const all = got.msgs;
+    let lastZero = all.length - 1;
+    while (lastZero > 0 && all[lastZero].offset !== '0') lastZero--;
+    const fromEarliest = all.slice(lastZero);
+    assert.deepEqual(fromEarliest.map((m: any) => m.offset), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
     const caught = collect('caught');
     const bad = [
       { action: 'jump' },

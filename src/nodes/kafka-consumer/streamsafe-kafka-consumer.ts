@@ -205,12 +205,11 @@ export = function (RED: NodeAPI) {
         const hasOffset = msg.offset !== undefined && msg.offset !== null && msg.offset !== '';
         const hasTime = msg.timestamp !== undefined && msg.timestamp !== null && msg.timestamp !== '';
         if (hasOffset === hasTime) return done(controlError('seekTarget'));
-        let to: { offset: string } | { timestamp: number };
+        let to: { offset: string } | { timestamp: number } | { edge: 'earliest' | 'latest' };
         if (hasOffset) {
           const o = msg.offset;
           const text = typeof o === 'number' || typeof o === 'bigint' ? String(o) : typeof o === 'string' ? o.trim() : '';
-          if (text === 'earliest') to = { offset: '-2' };
-          else if (text === 'latest') to = { offset: '-1' };
+          if (text === 'earliest' || text === 'latest') to = { edge: text };
           else if (/^\d+$/.test(text) && BigInt(text) <= 0x7fffffffffffffffn) to = { offset: text };
           else return done(controlError('offset', { value: String(o) }));
         } else {

@@ -462,7 +462,7 @@ export class KafkaConsumerEngine {
    * an offset, or from the first record at or after a timestamp. Msgs of the partition still in
    * the flow no longer count for commits.
    */
-  async seek(topic: string, partition: number | undefined, to: { offset: string } | { timestamp: number }): Promise<Array<{ partition: number; offset: string }>> {
+  async seek(topic: string, partition: number | undefined, to: { offset: string } | { timestamp: number } | { edge: 'earliest' | 'latest' }): Promise<Array<{ partition: number; offset: string }>> {
     const consumer = this.consumer;
     if (!consumer || this.state === 'connecting' || this.state === 'error') throw new ConsumerControlError('notRunning');
     const owned = this.tracker.owned().filter((p) => p.topic === topic && (partition === undefined || p.partition === partition));
@@ -473,7 +473,17 @@ export class KafkaConsumerEngine {
     }
     let targets: Array<{ partition: number; offset: string }>;
     if ('offset' in to) targets = owned.map((p) => ({ partition: p.partition, offset: to.offset }));
-    else {
+    else if ('edge' in to) {
+      // The partition's first or next-to-be-written offset, looked up (not kafkajs's special offsets).
+      const admin = this.adminClient();
+      await admin.connect();
+      const ends = await admin.fetchTopicOffsets(topic);
+      targets = owned.map((p) => {
+        const e = ends.find((x) => x.partition === p.partition);
+        if (!e) throw new ConsumerControlError('notAssigned', { topic, partition: p.partition });
+        return { partition: p.partition, offset: to.edge === 'earliest' ? e.low : e.high };
+      });
+    } else {
       const admin = this.adminClient();
       await admin.connect();
       const at = await admin.fetchTopicOffsetsByTimestamp(topic, to.timestamp);
