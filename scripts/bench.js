@@ -15,6 +15,7 @@
 //   npm run bench -- consumer [flags]      the consumer benchmark only (bench/consumer/run.ts, flags go
 //                                          to it, e.g. --quick, --records=N, --rounds=N, --only=java,ours):
 //                                          replaces only its section of BENCHMARKS.md
+//   npm run bench -- consumer --no-build --render=bench/results/consumer.json   that section again from the saved run
 'use strict';
 const { spawn } = require('child_process');
 const fs = require('fs');
@@ -113,7 +114,11 @@ async function consumerSection(args) {
   const r = await runBench(path.join('bench', 'consumer', 'run.ts'), args, CONSUMER_TIMEOUT_MS, false);
   const md = path.join(root, 'bench', 'results', 'consumer.md');
   const lines = [CONSUMER_HEADING, ''];
-  lines.push(`Records/s reading 1 KB records from a 12-partition topic: this consumer node in Node-RED, raw kafkajs \`eachBatch\`, the Java consumer and the other Node-RED Kafka nodes' consumers, side by side in one run. Reproduce the section alone with \`npm run bench -- consumer${args.length ? ' ' + args.join(' ') : ''}\` (${Math.round(r.ms / 1000)} s); \`bench/results/consumer.json\` holds every figure.`);
+  // --render=<consumer.json> only writes the section again from a saved run (e.g. after the text changed).
+  const rendered = args.some((a) => a.startsWith('--render='));
+  const runArgs = args.filter((a) => !a.startsWith('--render='));
+  const took = rendered ? '' : ` (${Math.round(r.ms / 1000)} s)`;
+  lines.push(`Records/s reading 1 KB records from a 12-partition topic: this consumer node in Node-RED, raw kafkajs \`eachBatch\`, the Java consumer and the other Node-RED Kafka nodes' consumers, side by side in one run. Reproduce the section alone with \`npm run bench -- consumer${runArgs.length ? ' ' + runArgs.join(' ') : ''}\`${took}; \`bench/results/consumer.json\` holds every figure.`);
   lines.push('');
   if (r.code === 0 && fs.existsSync(md)) lines.push(fs.readFileSync(md, 'utf8').trimEnd());
   else lines.push(`The consumer benchmark failed (exit ${r.code}${r.timedOut ? ', timed out' : ''}):\n\n${fence(tail(r.err + r.out, 40))}`);

@@ -506,6 +506,14 @@ interface Report {
   totalMs: number;
 }
 
+/** A run's name in a sentence. */
+function shortName(r: ConsumerResult): string {
+  if (r.id === 'ours') return 'this node, at least once';
+  if (r.id === 'ours-wide') return 'this node, max outstanding raised';
+  if (r.id === 'ours-periodic') return 'this node, periodic';
+  return r.label.replace(/ in Node-RED.*$/, '').replace(/ \(kafka-tools.*$/, '');
+}
+
 const ratio = (a?: number, b?: number) => (a && b && Number.isFinite(a) && Number.isFinite(b) ? a / b : NaN);
 
 function markdown(rep: Report): string {
@@ -521,6 +529,15 @@ function markdown(rep: Report): string {
       `Every reader reads it from the beginning with a fresh group; records/s = records / (first → last record reaching the end of the flow or the consumer's loop). ` +
       `Java, raw kafkajs and this node ran in ${rep.options.rounds} interleaved round(s), median shown; the other nodes once each, stopped after ${Math.round(Number(rep.options.otherMaxMs) / 1000)} s if not done. ` +
       `Load average (1, 5, 15 min) before the run ${rep.loadBefore.map((x) => x.toFixed(2)).join(', ')}, after ${rep.loadAfter.map((x) => x.toFixed(2)).join(', ')}.`,
+  );
+  const shown = rep.results.filter((r) => r.ok);
+  const busy = shown.filter((r) => r.otherCpuPct > 30);
+  L.push('');
+  L.push(
+    busy.length
+      ? `**The machine was not quiet**: it is shared (other sessions' brokers and tests), and other processes used more than 30 % of a core during ${busy.length} of the ${shown.length} runs shown (${busy.map((r) => `${shortName(r)}: ${fmt(r.otherCpuPct)} %`).join('; ')}); ` +
+          'each run waited (up to a limit) for a quiet second before it started. Compare ratios within this run, not absolute figures.'
+      : `The machine was quiet during the runs shown: other processes used at most ${fmt(Math.max(0, ...shown.map((r) => r.otherCpuPct)))} % of a core (it is shared; each run waited for a quiet second before it started).`,
   );
   L.push('');
   L.push('| reader | records read | records/s | MB/s | vs raw kafkajs | vs Java | client CPU | broker CPU | other CPU | peak RSS | start → first record |');
