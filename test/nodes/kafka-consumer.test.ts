@@ -286,6 +286,24 @@ describe('kafka consumer node', () => {
     await waitFor(() => got.msgs.some((m) => m.payload === 'after'), 10000, 'still consuming after bad control msgs');
   });
 
+  it('periodic commits what was sent without commit nodes; none never commits', async () => {
+    const topic = uniqueTopic('modes');
+    await createTopic(kafka.brokers, topic, 1);
+    await produceRaw(topic, Array.from({ length: 8 }, (_, i) => ({ value: `v${i}` })));
+    const periodic = uniqueTopic('g-periodic');
+    await loadConsumer({ topics: topic, groupId: periodic, commitMode: 'periodic', autoCommitIntervalMs: '100', maxOutstanding: '2' });
+    await received('got', topic).next(8);
+    await waitFor(async () => (await committedOffsets(periodic, topic)).get(0) === '8', 15000, 'periodic committed the sent offsets');
+    const none = uniqueTopic('g-none');
+    await loadConsumer({ topics: topic, groupId: none, commitMode: 'none' });
+    const got = received('got', topic);
+    await waitFor(() => got.msgs.filter((m) => m.kafka.groupId === none).length === 8, 15000, 'none: all 8 read');
+    getNode('k1').receive({ action: 'pause' });
+    await sleep(1500);
+    await unloadFlow();
+    assert.equal((await committedOffsets(none, topic)).get(0), '-1', 'none: nothing committed, even on close');
+  });
+
   it('finishOn producerAck: a producer node acknowledging the msg finishes it', async () => {
     const topic = uniqueTopic('ack-in');
     const outTopic = uniqueTopic('ack-out');
