@@ -227,6 +227,25 @@ describe('kafka consumer node', () => {
     await waitFor(async () => [...(await committedOffsets(groupId, topic)).values()].reduce((a, o) => a + Number(o), 0) === 120, 15000, 'all committed');
   });
 
+  it('a flow stuck at the limit for 2.5 session timeouts is not thrown out of the group (heartbeats while waiting)', async () => {
+    const topic = uniqueTopic('hb');
+    const groupId = uniqueTopic('g-hb');
+    await createTopic(kafka.brokers, topic, 1);
+    await produceRaw(topic, Array.from({ length: 30 }, (_, i) => ({ value: `v${i}` })));
+    await loadConsumer({ topics: topic, groupId, maxOutstanding: '10', sessionTimeoutMs: '6000', heartbeatIntervalMs: '1000' });
+    const got = received('got', topic);
+    await got.next(10);
+    await sleep(15000);
+    assert.equal(got.msgs.length, 10, 'nothing more while none is finished');
+    assert.match(statusOf('k1'), /waiting for the flow: 10\/10 outstanding/);
+    for (const m of got.msgs.slice(0, 10)) getNode('cm').receive(m);
+    await got.next(20);
+    // Had the member been thrown out, kafkajs would read again from offset 0 and the finishes would be stale.
+    assert.deepEqual(got.msgs.slice(10, 20).map((m) => m.offset), ['10', '11', '12', '13', '14', '15', '16', '17', '18', '19']);
+    await waitFor(() => /^10 finished$/.test(statusOf('cm')), 5000, `commit node: 10 finished, none stale (${statusOf('cm')})`);
+    await waitFor(async () => (await committedOffsets(groupId, topic)).get(0) === '10', 10000, 'offset 10 committed');
+  });
+
   it('control msgs: pause, resume, seek by offset and timestamp, commit; bad ones fail with ConsumerControlError', async () => {
     const topic = uniqueTopic('ctl');
     const groupId = uniqueTopic('g-ctl');
