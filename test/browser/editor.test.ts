@@ -21,6 +21,8 @@ const flows = [
   // Nothing listens here: the editor test needs no broker.
   { id: 'b1', type: 'streamsafe-kafka-broker', name: 'test broker', brokers: '127.0.0.1:1', saslMechanism: 'none', connectionTimeout: '1000' },
   { id: 'p1', type: 'streamsafe-kafka-producer', z: 'tab', broker: 'b1', topic: 'tweets', preset: 'safe', x: 300, y: 100, wires: [[], []] },
+  { id: 'k1', type: 'streamsafe-kafka-consumer', z: 'tab', broker: 'b1', topics: 'tweets', groupId: 'g', x: 300, y: 200, wires: [['cm1']] },
+  { id: 'cm1', type: 'streamsafe-kafka-commit', z: 'tab', x: 500, y: 200, wires: [[]] },
 ];
 
 before(async () => {
@@ -96,6 +98,39 @@ describe('editor', () => {
     await page.evaluate(() => (window as any).RED.tray.close());
     const def = 'streamsafe-kafka-broker';
     assert.equal(await page.evaluate((t) => { const d = (window as any).RED.nodes.getType(t); return d.paletteLabel.call(d); }, def), 'kafka broker');
+  });
+
+  it('the consumer dialog is translated, in tabs, and checks each field with the runtime rules', async () => {
+    const label = await page.locator('.red-ui-palette-node[data-palette-type="streamsafe-kafka-consumer"] .red-ui-palette-label').innerText();
+    assert.equal(label.replace(/\s+/g, ' ').trim(), 'kafka consumer');
+    await page.evaluate(() => (window as any).RED.editor.edit((window as any).RED.nodes.node('k1')));
+    await page.waitForSelector('#node-input-groupId', { state: 'visible' });
+    const text = await trayText();
+    assert.doesNotMatch(text, /streamsafe-kafka-consumer\./, 'no untranslated i18n key');
+    for (const tab of ['Source', 'Delivery', 'Format', 'Group']) assert.match(text, new RegExp(tab));
+    assert.equal(await page.inputValue('#node-input-commitMode'), 'atLeastOnce');
+    assert.equal(await page.inputValue('#node-input-maxOutstanding'), '100');
+    // The timestamp row shows only for start = timestamp, and an unreadable one is refused.
+    assert.equal(await page.isVisible('#node-input-startTimestamp'), false);
+    await page.selectOption('#node-input-start', 'timestamp');
+    assert.equal(await page.isVisible('#node-input-startTimestamp'), true);
+    await page.fill('#node-input-startTimestamp', 'soon');
+    await page.dispatchEvent('#node-input-startTimestamp', 'change');
+    await page.waitForSelector('#node-input-startTimestamp.input-error', { timeout: 5000 });
+    await page.fill('#node-input-startTimestamp', '2026-01-31T12:00:00Z');
+    await page.dispatchEvent('#node-input-startTimestamp', 'change');
+    await page.waitForSelector('#node-input-startTimestamp:not(.input-error)', { timeout: 5000 });
+    await page.fill('#node-input-groupId', '');
+    await page.dispatchEvent('#node-input-groupId', 'change');
+    await page.waitForSelector('#node-input-groupId.input-error', { timeout: 5000 });
+    await page.screenshot({ path: path.join(shots, 'consumer-source.png') });
+    await page.click('#red-ui-tab-streamsafe-kafka-consumer-tab-group');
+    await page.fill('#node-input-heartbeatIntervalMs', '30000');
+    await page.dispatchEvent('#node-input-heartbeatIntervalMs', 'change');
+    await page.waitForSelector('#node-input-heartbeatIntervalMs.input-error', { timeout: 5000 });
+    await page.evaluate(() => (window as any).RED.tray.close());
+    const commit = await page.locator('.red-ui-palette-node[data-palette-type="streamsafe-kafka-commit"] .red-ui-palette-label').innerText();
+    assert.equal(commit.replace(/\s+/g, ' ').trim(), 'kafka commit');
   });
 
   it('the help explains every option, with the Java names', async () => {
