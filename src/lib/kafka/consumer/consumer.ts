@@ -215,13 +215,19 @@ export class KafkaConsumerEngine {
     consumer.on(DISCONNECT, () => {
       if (this.consumer === consumer && !this.closing && this.state !== 'error') this.setState('connecting', 'disconnected');
     });
+    // A close (or a restart) while connecting: this consumer must not stay connected.
+    const superseded = async () => {
+      if (!this.closing && run === this.runs) return false;
+      await consumer.disconnect().catch(() => {});
+      return true;
+    };
     await consumer.connect();
-    if (this.closing || run !== this.runs) return;
+    if (await superseded()) return;
     await this.positionByTimestamp();
-    if (this.closing || run !== this.runs) return;
+    if (await superseded()) return;
     const topics: Array<string | RegExp> = s.topicsRegex !== undefined ? [new RegExp(s.topicsRegex)] : s.topics;
     await consumer.subscribe({ topics, fromBeginning: s.start === 'earliest' || s.start === 'timestamp' });
-    if (this.closing || run !== this.runs) return;
+    if (await superseded()) return;
     await consumer.run({
       autoCommit: s.commitMode === 'periodic',
       autoCommitInterval: s.commitMode === 'periodic' ? s.autoCommitIntervalMs : null,
