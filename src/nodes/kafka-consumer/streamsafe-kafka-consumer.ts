@@ -132,10 +132,11 @@ export = function (RED: NodeAPI) {
       if (s.state === 'stopped') return;
       const parts: StatusMessage[] = [message('status.partitions', { count: s.assigned })];
       if (s.lag !== undefined) parts.push(message('status.lag', { count: s.lag }));
-      parts.push(message('status.rate', { rate: s.sent >= 10 ? Math.round(s.sent) : Math.round(s.sent * 10) / 10 }));
       const outstanding = { count: s.outstanding, max: settings.maxOutstanding };
       if (engine.tracksFinishing && !s.waiting) parts.push(message('status.outstanding', outstanding));
       if (revokedInFlow > 0) parts.push(message('status.revokedInFlow', { count: revokedInFlow }));
+      // Last: the status is cut at 60 characters.
+      parts.push(message('status.rate', { rate: s.sent >= 10 ? Math.round(s.sent) : Math.round(s.sent * 10) / 10 }));
       if (s.paused) return show('yellow', 'dot', [message('status.paused'), ...parts]);
       // At the limit the outstanding count leads: the status is cut at 60 characters.
       if (s.waiting) return show('blue', 'dot', [message('status.atLimit', outstanding), ...parts]);
