@@ -323,6 +323,24 @@ describe('kafka consumer node', () => {
     assert.equal((await committedOffsets(none, topic)).get(0), '-1', 'none: nothing committed, even on close');
   });
 
+  it('start timestamp: a group without offsets starts at the first record at or after it (ms or ISO)', async () => {
+    const topic = uniqueTopic('ts');
+    await createTopic(kafka.brokers, topic, 1);
+    const base = Date.now() - 600000;
+    const producer = kafkaClient(kafka.brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await producer.send({ topic, messages: Array.from({ length: 10 }, (_, i) => ({ value: `v${i}`, timestamp: String(base + i * 1000) })) });
+    await producer.disconnect();
+    for (const startTimestamp of [String(base + 5000), new Date(base + 4500).toISOString()]) {
+      const groupId = uniqueTopic('g-ts');
+      await loadConsumer({ topics: topic, groupId, start: 'timestamp', startTimestamp });
+      const got = received('got', topic);
+      await waitFor(() => got.msgs.filter((m) => m.kafka.groupId === groupId).length >= 5, 20000, `from ${startTimestamp}`);
+      await sleep(500);
+      assert.deepEqual(got.msgs.filter((m) => m.kafka.groupId === groupId).map((m) => m.offset), ['5', '6', '7', '8', '9']);
+    }
+  });
+
   it('finishOn producerAck: a producer node acknowledging the msg finishes it', async () => {
     const topic = uniqueTopic('ack-in');
     const outTopic = uniqueTopic('ack-out');
