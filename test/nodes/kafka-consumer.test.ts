@@ -341,6 +341,22 @@ describe('kafka consumer node', () => {
     }
   });
 
+  it('topics as a regular expression: every matching topic is read', async () => {
+    const prefix = uniqueTopic('rx');
+    const topics = [`${prefix}-a`, `${prefix}-b`];
+    for (const t of topics) {
+      await createTopic(kafka.brokers, t, 1);
+      await produceRaw(t, [{ value: t }]);
+    }
+    await createTopic(kafka.brokers, `${prefix}x-c`, 1);
+    await produceRaw(`${prefix}x-c`, [{ value: 'not matched' }]);
+    await loadConsumer({ topics: `^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(a|b)$`, topicsType: 'regex', groupId: uniqueTopic('g-rx') });
+    const got = received('got', [...topics, `${prefix}x-c`]);
+    await got.next(2);
+    await sleep(1000);
+    assert.deepEqual(got.msgs.map((m) => m.payload).sort(), topics);
+  });
+
   it('finishOn producerAck: a producer node acknowledging the msg finishes it', async () => {
     const topic = uniqueTopic('ack-in');
     const outTopic = uniqueTopic('ack-out');
