@@ -373,6 +373,15 @@ describe('kafka consumer node', () => {
     await waitFor(async () => (await committedOffsets(groupId, topic)).get(0) === '5', 15000, 'committed after acknowledgement');
   });
 
+  it('the commit node refuses a msg that did not come from a consumer with NotConsumedError', async () => {
+    await loadConsumer({ topics: uniqueTopic('nc'), groupId: uniqueTopic('g-nc') });
+    const caught = collect('caught');
+    getNode('cm').receive({ payload: 'from somewhere else' });
+    const [c] = await caught.next(1, 5000);
+    assert.match(c.error.message, /^NotConsumedError: This msg did not come from a kafka consumer node \(no msg\._streamsafeConsumed\)/);
+    assert.equal(c.error.source.id, 'cm');
+  });
+
   it('bad settings: a clear reason in the status and the log, control msgs fail, nothing crashes', async () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ topics: 'a', groupId: '' }, /A group id is required/],

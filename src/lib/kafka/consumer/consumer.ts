@@ -135,6 +135,11 @@ export class KafkaConsumerEngine {
     this.restartDelay = timings.restartMinMs;
   }
 
+  /** At the limit, the sender is woken when outstanding msgs fall to this many. */
+  private get lowWater(): number {
+    return Math.floor(this.settings.maxOutstanding / 2);
+  }
+
   get tracksFinishing(): boolean {
     return this.settings.commitMode === 'atLeastOnce';
   }
@@ -366,7 +371,9 @@ export class KafkaConsumerEngine {
     if (!this.tracksFinishing) return 'ignored';
     if (source === 'producerAck' && this.settings.finishOn !== 'producerAck') return 'ignored';
     const r = this.tracker.finish(token);
-    if (r.outcome === 'ok' && this.wake) this.wake();
+    // Sending resumes in bursts: woken once half the limit is free, not at every finish (each
+    // wake costs a heartbeat check and a promise; the wait also polls for any room every second).
+    if (r.outcome === 'ok' && this.wake && this.tracker.outstanding <= this.lowWater) this.wake();
     return r.outcome;
   }
 
