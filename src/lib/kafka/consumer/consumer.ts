@@ -351,6 +351,9 @@ export class KafkaConsumerEngine {
     this.waiting = true;
     try {
       await this.heartbeatOrCommit(p);
+      // The flow may have finished msgs while the heartbeat or a commit was awaited: no one would
+      // wake us for those (the wake is set below), so look before waiting.
+      if (this.hasRoom() && this.tracker.outstanding <= this.lowWater) return;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, boundedDelay(Math.min(1000, this.settings.heartbeatIntervalMs)));
         timer.unref?.();
