@@ -21,16 +21,10 @@ import {
   startRuntime,
   statusRecorderNodes,
   waitFor,
+  watchEditorStatus,
   type Runtime,
 } from '../support/consumer-runtime';
 
-interface StatusLine {
-  t: number;
-  id?: string;
-  fill?: string;
-  shape?: string;
-  text?: string;
-}
 interface ErrorLine {
   t: number;
   id?: string;
@@ -40,11 +34,13 @@ interface ErrorLine {
 }
 
 let runtime: Runtime | undefined;
+let editorWatch: { close(): void } | undefined;
 let work: string;
 before(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'streamsafe-consumer-bad-'));
 });
 after(async () => {
+  editorWatch?.close();
   await runtime?.stop({ removeDir: true });
   if (process.env.STREAMSAFE_KEEP_CONSUMER_FILES !== '1') fs.rmSync(work, { recursive: true, force: true });
 });
@@ -58,7 +54,7 @@ function errorName(e: ErrorLine): string | undefined {
 function control(id: string, z: string, target: string, fields: Record<string, unknown>): Record<string, unknown> {
   const props: Array<Record<string, unknown>> = [{ p: 'payload' }];
   for (const [k, v] of Object.entries(fields)) props.push({ p: k, v: typeof v === 'string' ? v : JSON.stringify(v), vt: typeof v === 'string' ? 'str' : 'num' });
-  return { id, type: 'inject', z, name: id, props, repeat: '', crontab: '', once: false, topic: '', payload: JSON.stringify(fields), payloadType: 'json', wires: [[target]] };
+  return { id, type: 'inject', z, name: `inject ${id}`, props, repeat: '', crontab: '', once: false, topic: '', payload: JSON.stringify(fields), payloadType: 'json', wires: [[target]] };
 }
 
 describe('consumer: bad settings and bad control msgs in a real runtime', () => {
@@ -75,7 +71,7 @@ describe('consumer: bad settings and bad control msgs in a real runtime', () => 
       id,
       type: 'streamsafe-kafka-consumer',
       z,
-      name: id,
+      name: `consumer ${id}`, // not the id: a property equal to a node id reads as a reference to it
       broker: 'b1',
       topics: topic,
       topicsType: 'list',
@@ -104,6 +100,10 @@ describe('consumer: bad settings and bad control msgs in a real runtime', () => 
       consumer('good', {}, [['rec']]),
       recorderNode('rec', z, files.delivered, [['commit']]),
       { id: 'commit', type: 'streamsafe-kafka-commit', z, wires: [] },
+      // A control msg to each consumer refused for its settings: answered with the reason.
+      control('pauseNoGroup', z, 'noGroup', { action: 'pause' }),
+      control('pauseBadRegex', z, 'badRegex', { action: 'pause' }),
+      control('pauseMissingBroker', z, 'missingBroker', { action: 'pause' }),
       control('seekNoOffset', z, 'good', { action: 'seek', topic, partition: 0 }),
       control('seekBadOffset', z, 'good', { action: 'seek', topic, partition: 0, offset: 'abc' }),
       control('nonsense', z, 'good', { action: 'nonsense' }),
@@ -111,25 +111,49 @@ describe('consumer: bad settings and bad control msgs in a real runtime', () => 
       ...catchRecorderNodes('ca', z, [...Object.keys(bad), 'good'], files.errors),
     ];
     runtime = await startRuntime('bad', flow);
+    // What the editor shows. A Status node does not see these: a status set while a node is
+    // created (settings refused) comes before Node-RED wires Status and Catch nodes.
+    const editor = await watchEditorStatus(runtime.url);
+    editorWatch = editor;
 
-    // Each bad setting: a red status, naming the reason.
+    // Each bad setting: a red status naming the reason, the reason in full in the log.
     const reasons: Record<keyof typeof bad, RegExp> = {
-      noGroup: /group/i,
-      badRegex: /regular expression|regex|pattern|Invalid/i,
+      noGroup: /group id/i,
+      badRegex: /regular expression/i,
       missingBroker: /broker/i,
-      unreachable: /ECONNREFUSED|connect|unreachable|broker|127\.0\.0\.1/i,
+      unreachable: /ECONNREFUSED|connect|broker|127\.0\.0\.1/i,
     };
-    const redOf = (id: string) => readJsonLines<StatusLine>(files.status).find((s) => s.id === id && s.fill === 'red');
+    const redOf = (id: string) => editor.statuses.find((s) => s.id === id && s.fill === 'red');
     const found: Record<string, string | undefined> = {};
+    const redDeadline = Date.now() + 45_000;
     for (const id of Object.keys(bad) as Array<keyof typeof bad>) {
-      const red = await waitFor(`a red status on ${id}`, () => redOf(id), 45_000, 250).catch(() => undefined);
+      const red = await waitFor(`a red status on ${id}`, () => redOf(id), Math.max(0, redDeadline - Date.now()), 250).catch(() => undefined);
       found[id] = red?.text;
     }
-    t.diagnostic(`red statuses: ${JSON.stringify(found)}`);
+    t.diagnostic(`red statuses in the editor: ${JSON.stringify(found)}`);
     for (const id of Object.keys(bad) as Array<keyof typeof bad>) {
-      const all = readJsonLines<StatusLine>(files.status).filter((s) => s.id === id);
-      assert.ok(found[id] !== undefined, `${id}: a red status; got ${JSON.stringify(all.slice(-3))}`);
+      const all = editor.statuses.filter((s) => s.id === id);
+      assert.ok(found[id] !== undefined, `${id}: a red status; got ${JSON.stringify(all.slice(-3))} (editor saw ${editor.statuses.length} statuses); runtime log:\n${runtime.log().slice(-3000)}`);
       assert.match(found[id]!, reasons[id], `${id}: the status names the reason`);
+      assert.match(runtime.log(), new RegExp(`\\[error\\] \\[streamsafe-kafka-consumer:consumer ${id}\\] .*${reasons[id].source}`, 'i'), `${id}: the reason is logged`);
+    }
+
+    // A refused consumer answers a control msg with its reason, as a named error.
+    for (const id of ['pauseNoGroup', 'pauseBadRegex', 'pauseMissingBroker']) assert.equal(await runtime.inject(id), 200, `inject ${id}`);
+    const refusals = await waitFor(
+      'the three refused consumers to answer',
+      () => {
+        const e = readJsonLines<ErrorLine>(files.errors).filter((x) => ['noGroup', 'badRegex', 'missingBroker'].includes(x.id ?? ''));
+        return e.length >= 3 ? e : undefined;
+      },
+      20_000,
+    ).catch(() => readJsonLines<ErrorLine>(files.errors));
+    t.diagnostic(`refusals: ${JSON.stringify(refusals.map((e) => `${e.id}: ${e.message}`))}`);
+    for (const id of ['noGroup', 'badRegex', 'missingBroker'] as const) {
+      const e = refusals.find((x) => x.id === id);
+      assert.ok(e, `${id}: an error at Catch for the control msg; got ${JSON.stringify(refusals)}`);
+      assert.equal(errorName(e), 'ConsumerConfigError', `${id}: ${e.message}`);
+      assert.match(e.message ?? '', reasons[id], `${id}: the error names the reason`);
     }
 
     // The good consumer beside them works.
@@ -162,7 +186,7 @@ describe('consumer: bad settings and bad control msgs in a real runtime', () => 
     await produceKeyed(producer, topic, 20, 30);
     await producer.disconnect();
     await waitFor('the good consumer still delivers after the bad control msgs', () => countLines(files.delivered) >= 30, 30_000);
-    const good = readJsonLines<StatusLine>(files.status).filter((s) => s.id === 'good');
+    const good = editor.statuses.filter((s) => s.id === 'good');
     assert.notEqual(good[good.length - 1]?.fill, 'red', `good consumer status: ${JSON.stringify(good.slice(-3))}`);
 
     // Nothing crashed.

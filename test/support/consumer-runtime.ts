@@ -44,9 +44,23 @@ process.once('exit', () => {
   for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
 
+/**
+ * Gives every flow node (one with a `z`) an x and y: Node-RED treats a node without them as a
+ * config node of its tab (created first, and checked for references to other config nodes).
+ */
+export function placed(flows: unknown[]): unknown[] {
+  let i = 0;
+  return flows.map((n) => {
+    const node = n as Record<string, unknown>;
+    if (node && typeof node === 'object' && node.z && node.x === undefined) return { ...node, x: 200 + 200 * (i % 4), y: 60 + 60 * Math.floor(i++ / 4) };
+    return node;
+  });
+}
+
 /** Starts `node-red` with `flows` in a fresh user dir; resolves after "Started flows". */
 export async function startRuntime(name: string, flows: unknown[], opts: { timeoutMs?: number } = {}): Promise<Runtime> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
+  flows = placed(flows);
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), `streamsafe-consumer-${name}-`));
   const port = await freePort();
   const settings = prepareUserDir(userDir, { flows, port, logLevel: 'info' });
@@ -113,7 +127,7 @@ export async function startRuntime(name: string, flows: unknown[], opts: { timeo
       const res = await fetch(`${url}/flows`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
-        body: JSON.stringify(flows),
+        body: JSON.stringify(placed(flows)),
         signal: AbortSignal.timeout(30_000),
       });
       return res.status;
@@ -189,6 +203,10 @@ export function consumerFlow(o: ConsumerFlowOptions): Record<string, unknown>[] 
   const afterRec = between.length ? (between[0].id as string) : 'commit';
   return [
     { id: z, type: 'tab', label: 'consumer test' },
+    // Note: Node-RED wires Status and Catch nodes once every node exists, so a status or error
+    // raised in a node's constructor never reaches them (watchEditorStatus sees the status).
+    ...(o.statusFile ? statusRecorderNodes('st', z, ['c1'], o.statusFile) : []),
+    ...(o.errorFile ? catchRecorderNodes('ca', z, ['c1'], o.errorFile) : []),
     brokerConfigNode('b1', o.brokers),
     {
       id: 'c1',
@@ -212,8 +230,6 @@ export function consumerFlow(o: ConsumerFlowOptions): Record<string, unknown>[] 
     recorderNode('rec', z, o.recordFile, [[afterRec]]),
     ...between.map((n) => ({ z, ...n })),
     { id: 'commit', type: 'streamsafe-kafka-commit', z, name: '', wires: [] },
-    ...(o.statusFile ? statusRecorderNodes('st', z, ['c1'], o.statusFile) : []),
-    ...(o.errorFile ? catchRecorderNodes('ca', z, ['c1'], o.errorFile) : []),
   ];
 }
 
@@ -415,4 +431,44 @@ export function groupCoordinatorIndex(logFile: string, groupId: string): number 
   const last = lines.sort().pop();
   const m = last && /\[node-(\d+)\]/.exec(last);
   return m ? Number(m[1]) - 1 : undefined;
+}
+
+export interface EditorStatus {
+  t: number;
+  id: string;
+  fill?: string;
+  shape?: string;
+  text?: string;
+}
+
+/**
+ * The node statuses the editor gets: a websocket on the runtime's /comms subscribed to
+ * "status/#" (retained statuses come first, then every change). Unlike a Status node, this
+ * also sees a status set while a node is being created (Node-RED wires Status and Catch
+ * nodes only after every node of the flow exists).
+ */
+export async function watchEditorStatus(url: string): Promise<{ statuses: EditorStatus[]; close(): void }> {
+  // ws comes with Node-RED (Node 20 has no global WebSocket without a flag).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const WebSocket = require(require.resolve('ws', { paths: [path.dirname(require.resolve('node-red/package.json'))] }));
+  const ws = new WebSocket(url.replace(/^http/, 'ws') + '/comms');
+  const statuses: EditorStatus[] = [];
+  ws.on('message', (data: Buffer) => {
+    let msgs: Array<{ topic?: string; data?: Record<string, unknown> }>;
+    try {
+      msgs = JSON.parse(String(data));
+    } catch {
+      return;
+    }
+    for (const m of Array.isArray(msgs) ? msgs : [msgs]) {
+      const id = /^status\/(.+)$/.exec(m.topic ?? '')?.[1];
+      if (id) statuses.push({ t: Date.now(), id, fill: m.data?.fill as string, shape: m.data?.shape as string, text: m.data?.text as string });
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  ws.send(JSON.stringify({ subscribe: 'status/#' }));
+  return { statuses, close: () => ws.close() };
 }
