@@ -310,16 +310,26 @@ export class KafkaConsumerEngine {
     const { batch } = p;
     const { topic, partition } = batch;
     const s = this.settings;
+    // A stop, a seek (isStale), a pause or a close can only happen while this loop awaits: the
+    // conditions are checked at the start and after each await, not per msg. The offset of the
+    // last msg sent is resolved before each await (a seek resolves its own offset then, which a
+    // later resolve of ours must not overwrite) and at the end.
+    const gone = () => !p.isRunning() || p.isStale() || this.closing || this.consumer !== consumer || this.isUserPaused(topic, partition);
+    let pending: string | undefined;
+    const resolve = () => {
+      if (pending !== undefined) p.resolveOffset(pending);
+      pending = undefined;
+    };
+    if (gone()) return;
     let i = 0;
     for (const m of batch.messages as KafkaMessage[]) {
-      if (!p.isRunning() || p.isStale() || this.closing || this.consumer !== consumer) return;
-      if (this.isUserPaused(topic, partition)) return; // read again from the next offset once resumed
       while (!this.hasRoom()) {
+        resolve();
         await this.waitForRoom(p);
-        if (!p.isRunning() || p.isStale() || this.closing || this.consumer !== consumer || this.isUserPaused(topic, partition)) return;
+        if (gone()) return;
       }
       const generation = this.tracksFinishing ? this.tracker.sent(topic, partition, m.offset) : this.tracker.sentFinished(topic, partition, m.offset);
-      if (generation === undefined) return; // not ours (any more): kafkajs hands it to the owner
+      if (generation === undefined) break; // not ours (any more): kafkajs hands it to the owner
       const msg = recordToMsg(m, topic, partition, s);
       if (msg.parseError) this.parseErrors++;
       msg[TOKEN_PROPERTY] = { node: this.nodeId, generation, topic, partition, offset: m.offset } satisfies ConsumedToken;
@@ -329,9 +339,14 @@ export class KafkaConsumerEngine {
       } catch (e) {
         this.hooks.onProblem?.('internal', e as Error);
       }
-      p.resolveOffset(m.offset);
-      if (++i % 200 === 0) await this.heartbeatOrCommit(p);
+      pending = m.offset;
+      if (++i % 200 === 0) {
+        resolve();
+        await this.heartbeatOrCommit(p);
+        if (gone()) return;
+      }
     }
+    resolve();
     await this.heartbeatOrCommit(p);
   }
 

@@ -32,7 +32,7 @@ export interface OffsetCommit {
 }
 
 interface Entry {
-  offset: bigint;
+  offset: string;
   finished: boolean;
 }
 
@@ -42,10 +42,11 @@ class PartitionState {
   head = 0;
   readonly byOffset = new Map<string, Entry>();
   unfinished = 0;
-  /** the offset to commit (last finished prefix msg + 1), once there is one */
-  finishedUpTo?: bigint;
-  committed?: bigint;
-  lastSent?: bigint;
+  /** the last msg of the unbroken run of finished msgs (the offset to commit is the next one) */
+  lastFinished?: string;
+  /** the offset last committed (next to read) */
+  committed?: string;
+  lastSent?: string;
   constructor(readonly generation: number) {}
 
   get held(): number {
@@ -129,13 +130,13 @@ export class OffsetTracker {
   sent(topic: string, partition: number, offset: string): number | undefined {
     const s = this.parts.get(tpKey(topic, partition));
     if (!s) return undefined;
-    const o = BigInt(offset);
+    // Offsets stay strings (int64): BigInt only where one is computed, not per msg.
     if (s.byOffset.has(offset)) return s.generation; // sent twice in one generation: already tracked
-    const e: Entry = { offset: o, finished: false };
+    const e: Entry = { offset, finished: false };
     s.entries.push(e);
     s.byOffset.set(offset, e);
     s.unfinished++;
-    s.lastSent = o;
+    s.lastSent = offset;
     this.outstanding++;
     return s.generation;
   }
@@ -161,8 +162,8 @@ export class OffsetTracker {
     // Move the committable point over the unbroken run of finished msgs at the front.
     while (s.head < s.entries.length && s.entries[s.head].finished) {
       const done = s.entries[s.head++];
-      s.byOffset.delete(done.offset.toString());
-      s.finishedUpTo = done.offset + 1n;
+      s.byOffset.delete(done.offset);
+      s.lastFinished = done.offset;
     }
     if (s.head > 1024 && s.head * 2 > s.entries.length) {
       s.entries.splice(0, s.head);
@@ -182,10 +183,9 @@ export class OffsetTracker {
   committable(): OffsetCommit[] {
     const out: OffsetCommit[] = [];
     for (const [k, s] of this.parts) {
-      if (s.finishedUpTo !== undefined && (s.committed === undefined || s.finishedUpTo !== s.committed)) {
-        const tp = this.tpOf(k);
-        out.push({ ...tp, offset: s.finishedUpTo.toString() });
-      }
+      if (s.lastFinished === undefined) continue;
+      const next = (BigInt(s.lastFinished) + 1n).toString();
+      if (next !== s.committed) out.push({ ...this.tpOf(k), offset: next });
     }
     return out;
   }
@@ -195,7 +195,7 @@ export class OffsetTracker {
     for (const c of commits) {
       const k = tpKey(c.topic, c.partition);
       const s = this.parts.get(k);
-      if (s && generations.get(k) === s.generation) s.committed = BigInt(c.offset);
+      if (s && generations.get(k) === s.generation) s.committed = c.offset;
     }
   }
 
@@ -212,7 +212,7 @@ export class OffsetTracker {
   /** The next offset to read of an owned partition, as far as this node knows (last sent + 1). */
   position(topic: string, partition: number): bigint | undefined {
     const s = this.parts.get(tpKey(topic, partition));
-    return s?.lastSent !== undefined ? s.lastSent + 1n : undefined;
+    return s?.lastSent !== undefined ? BigInt(s.lastSent) + 1n : undefined;
   }
 
   private tpOf(k: string): TopicPartition {
