@@ -41,7 +41,9 @@ import {
   readJsonLines,
   recorderNode,
   startRuntime,
+  noteValue,
   waitFor,
+  watchEditorStatus,
   type Runtime,
 } from '../support/consumer-runtime';
 
@@ -56,11 +58,13 @@ const MAX_OUTSTANDING = 100;
 const SESSION_TIMEOUT_MS = 10_000;
 
 let runtime: Runtime | undefined;
+let editor: Awaited<ReturnType<typeof watchEditorStatus>> | undefined;
 let work: string;
 before(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'streamsafe-consumer-slow-'));
 });
 after(async () => {
+  editor?.close();
   await runtime?.stop({ removeDir: true });
   if (process.env.STREAMSAFE_KEEP_CONSUMER_FILES !== '1') fs.rmSync(work, { recursive: true, force: true });
 });
@@ -104,6 +108,7 @@ describe('consumer: slow flow against a big topic', () => {
         recorderNode('fin', 'tab', files.finished, [['commit']]),
       ],
     });
+    editor = await watchEditorStatus(runtime.url);
     const deployStatus = await runtime.deploy(flow);
     assert.ok(deployStatus === 200 || deployStatus === 204, `deploy answered ${deployStatus}`);
     await waitFor('the first delivered record', () => countLines(files.delivered) > 0, 60_000);
@@ -128,6 +133,9 @@ describe('consumer: slow flow against a big topic', () => {
     const committed = await committedOffsets(brokers, groupId, topic);
     const committedTotal = [...committed.values()].reduce((a, b) => a + Math.max(0, b), 0);
     const statuses = readJsonLines<{ t: number; fill?: string; text?: string }>(files.status);
+    // The lag as the node computed it (the status's message values, sent to the editor beside the text).
+    const c1Notes = editor!.notes.filter((n) => n.id === 'c1');
+    const noteLags = c1Notes.map((n) => noteValue(n, 'status.lag', 'count')).filter((v) => v !== undefined) as number[];
     const lagStatuses = statuses.filter((s) => lagOf(s.text) !== undefined);
     const maxRssKb = Math.max(...samples.map((s) => s.rssKb));
     const generations = kafka.logFile ? groupGenerations(kafka.logFile, groupId) : undefined;
@@ -138,7 +146,7 @@ describe('consumer: slow flow against a big topic', () => {
         `delivered ${last.delivered}, finished ${last.finished}, committed ${committedTotal}, max outstanding seen ${maxOutstandingSeen}; ` +
         `RSS baseline ${(baselineKb / 1024).toFixed(0)} MB, max ${(maxRssKb / 1024).toFixed(0)} MB (+${((maxRssKb - baselineKb) / 1024).toFixed(0)} MB, bound +${RSS_MB} MB); ` +
         `group ${group.state}, members ${group.members.length}, generations ${JSON.stringify(generations)}, rebalance lines ${rebalances?.length}; ` +
-        `last status "${statuses[statuses.length - 1]?.text}"`,
+        `last status "${statuses[statuses.length - 1]?.text}"; lag in the status's message values: ${noteLags.length} of ${c1Notes.length} notes, last ${noteLags[noteLags.length - 1]}`,
     );
 
     // Memory bounded.
@@ -159,8 +167,9 @@ describe('consumer: slow flow against a big topic', () => {
     } else {
       t.diagnostic('external cluster: no broker log, generations checked through the member id only');
     }
-    // Lag reported, and large (the flow is far behind the end).
-    assert.ok(lagStatuses.length > 0, `a status with the lag: ${JSON.stringify(statuses.slice(-5))}`);
+    // Lag reported, and large (the flow is far behind the end): in the status text a user reads
+    // (the text a Status node gets is the one the editor shows, clipped to 60 characters).
+    assert.ok(lagStatuses.length > 0, `a status text with the lag: ${JSON.stringify(statuses.slice(-3))}; the node's own lag values: ${noteLags.slice(-3)}`);
     const lastLag = lagOf(lagStatuses[lagStatuses.length - 1].text)!;
     // Lag may count from the committed or the fetched position: either way most of the topic is still ahead.
     assert.ok(lastLag >= RECORDS / 2 && lastLag <= RECORDS, `lag ${lastLag} in "${lagStatuses[lagStatuses.length - 1].text}" vs ${RECORDS - last.finished} left`);

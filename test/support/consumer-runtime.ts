@@ -441,18 +441,38 @@ export interface EditorStatus {
   text?: string;
 }
 
+export interface StatusMessageLike {
+  key: string;
+  values?: Record<string, unknown>;
+}
+
+/** Our nodes' status as a message key and values (src/lib/common/status-message.ts), beside the runtime's text. */
+export interface EditorNote {
+  t: number;
+  id: string;
+  text: string;
+  i18n: StatusMessageLike | StatusMessageLike[];
+}
+
+/** The value `name` of the part with message key `key` in a note (e.g. 'status.lag', 'count'). */
+export function noteValue(note: EditorNote | undefined, key: string, name: string): unknown {
+  const parts = note ? (Array.isArray(note.i18n) ? note.i18n : [note.i18n]) : [];
+  return parts.find((p) => p.key === key)?.values?.[name];
+}
+
 /**
  * The node statuses the editor gets: a websocket on the runtime's /comms subscribed to
  * "status/#" (retained statuses come first, then every change). Unlike a Status node, this
  * also sees a status set while a node is being created (Node-RED wires Status and Catch
  * nodes only after every node of the flow exists).
  */
-export async function watchEditorStatus(url: string): Promise<{ statuses: EditorStatus[]; close(): void }> {
+export async function watchEditorStatus(url: string): Promise<{ statuses: EditorStatus[]; notes: EditorNote[]; close(): void }> {
   // ws comes with Node-RED (Node 20 has no global WebSocket without a flag).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const WebSocket = require(require.resolve('ws', { paths: [path.dirname(require.resolve('node-red/package.json'))] }));
   const ws = new WebSocket(url.replace(/^http/, 'ws') + '/comms');
   const statuses: EditorStatus[] = [];
+  const notes: EditorNote[] = [];
   ws.on('message', (data: Buffer) => {
     let msgs: Array<{ topic?: string; data?: Record<string, unknown> }>;
     try {
@@ -463,6 +483,8 @@ export async function watchEditorStatus(url: string): Promise<{ statuses: Editor
     for (const m of Array.isArray(msgs) ? msgs : [msgs]) {
       const id = /^status\/(.+)$/.exec(m.topic ?? '')?.[1];
       if (id) statuses.push({ t: Date.now(), id, fill: m.data?.fill as string, shape: m.data?.shape as string, text: m.data?.text as string });
+      const noteId = /^streamsafe-status\/(.+)$/.exec(m.topic ?? '')?.[1];
+      if (noteId && m.data?.i18n) notes.push({ t: Date.now(), id: noteId, text: m.data.text as string, i18n: m.data.i18n as StatusMessageLike | StatusMessageLike[] });
     }
   });
   await new Promise<void>((resolve, reject) => {
@@ -470,5 +492,6 @@ export async function watchEditorStatus(url: string): Promise<{ statuses: Editor
     ws.once('error', reject);
   });
   ws.send(JSON.stringify({ subscribe: 'status/#' }));
-  return { statuses, close: () => ws.close() };
+  ws.send(JSON.stringify({ subscribe: 'streamsafe-status/#' }));
+  return { statuses, notes, close: () => ws.close() };
 }
