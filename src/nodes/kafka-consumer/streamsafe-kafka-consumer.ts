@@ -130,8 +130,10 @@ export = function (RED: NodeAPI) {
       if (s.state === 'connecting') return show('yellow', 'ring', message('status.connecting'));
       if (s.state === 'rebalancing') return show('yellow', 'ring', message('status.rebalancing'));
       if (s.state === 'stopped') return;
-      const parts: StatusMessage[] = [message('status.partitions', { count: s.assigned })];
+      // Most telling first: the status is cut at 60 characters.
+      const parts: StatusMessage[] = [];
       if (s.lag !== undefined) parts.push(message('status.lag', { count: s.lag }));
+      parts.push(message('status.partitions', { count: s.assigned }));
       const outstanding = { count: s.outstanding, max: settings.maxOutstanding };
       if (engine.tracksFinishing && !s.waiting) parts.push(message('status.outstanding', outstanding));
       if (revokedInFlow > 0) parts.push(message('status.revokedInFlow', { count: revokedInFlow }));
