@@ -350,15 +350,25 @@ export class KafkaConsumerEngine {
     await this.heartbeatOrCommit(p);
   }
 
-  /** heartbeat(); on a rebalance the finished offsets are committed before the error goes on to kafkajs. */
+  /**
+   * heartbeat() between msgs and while waiting. A rebalance (or an unknown member) goes on to
+   * kafkajs once the finished offsets are committed (before the partitions may be given up);
+   * other heartbeat failures (the coordinator away) are left to kafkajs's own heartbeat after the
+   * batch, so the flow is still fed from the partitions whose leaders answer. The periodic commit
+   * is not awaited here: with the coordinator away it would hold the batch for up to its timeout.
+   */
   private async heartbeatOrCommit(p: EachBatchPayload): Promise<void> {
     try {
       await p.heartbeat();
     } catch (e) {
-      await this.commitFinished(true).catch(() => {});
-      throw e;
+      const type = (e as { type?: string }).type;
+      if (type === 'REBALANCE_IN_PROGRESS' || type === 'NOT_COORDINATOR_FOR_GROUP' || type === 'ILLEGAL_GENERATION' || type === 'UNKNOWN_MEMBER_ID') {
+        await this.commitFinished(true).catch(() => {});
+        throw e;
+      }
+      this.hooks.onInfo?.(`heartbeat: ${(e as Error).message}`);
     }
-    if (p.isRunning()) await this.commitFinished(false).catch(() => {});
+    if (p.isRunning()) void this.commitFinished(false).catch(() => {});
     else await this.commitFinished(true).catch(() => {});
   }
 
