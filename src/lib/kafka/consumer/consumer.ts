@@ -602,7 +602,8 @@ export class KafkaConsumerEngine {
       sent: rate,
       committed: this.committedTotal,
       paused: this.paused,
-      waiting: this.waiting,
+      // Waiting for the flow, not for a heartbeat answer after room came back.
+      waiting: this.waiting && !this.hasRoom(),
       parseErrors: this.parseErrors,
     };
   }
