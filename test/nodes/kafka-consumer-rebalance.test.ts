@@ -3,7 +3,8 @@
 // commit is set to a minute here, so only the rebalance commit can do it), counts and reports
 // the msgs of the partitions it gave up, and finishing them later commits nothing (stale).
 // The new member reads its partitions from the first unfinished record: nothing lost, and only
-// unfinished records come again.
+// unfinished records come again. The partitions the node keeps are not read again: their msgs
+// in the flow still count.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -93,6 +94,25 @@ describe('kafka consumer node, rebalance', () => {
         await sleep(500);
         const committed = (await admin.fetchOffsets({ groupId, topics: [topic] }))[0].partitions;
         for (const p of otherPartitions) assert.equal(committed.find((x) => x.partition === p)?.offset, '5', `partition ${p}: nothing committed by a stale finish`);
+        // The partitions the node kept read on after their last msg sent: none of them came twice,
+        // and their msgs still in the flow when the rebalance came finish and commit as before it.
+        const kept = [0, 1, 2, 3].filter((p) => !otherPartitions.includes(p));
+        assert.ok(kept.length > 0, 'the node kept partitions');
+        for (const p of kept) {
+          const offsets = mine().filter((m) => m.partition === p).map((m) => m.offset);
+          assert.deepEqual(offsets, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], `kept partition ${p}: each record sent once (got ${offsets.join(',')})`);
+        }
+        for (const m of late.filter((x) => kept.includes(x.partition))) getNode('cm').receive(m);
+        await sleep(300);
+        getNode('k1').receive({ action: 'commit' });
+        await waitFor(
+          async () => {
+            const now = (await admin.fetchOffsets({ groupId, topics: [topic] }))[0].partitions;
+            return kept.every((p) => now.find((x) => x.partition === p)?.offset === '10');
+          },
+          10000,
+          'kept partitions committed to 10 after their in-flow msgs finished',
+        );
       } finally {
         await admin.disconnect();
       }

@@ -49,6 +49,28 @@ describe('OffsetTracker', () => {
     assert.equal(t.outstanding, 0);
   });
 
+  it('a rebalance that keeps a partition keeps its generation and msgs in the flow, and says where to read on', () => {
+    const t = new OffsetTracker();
+    t.assign([{ topic: 'a', partition: 0 }, { topic: 'a', partition: 1 }]);
+    const g0 = t.sent('a', 0, '7')!;
+    t.sent('a', 0, '8');
+    const g1 = t.sent('a', 1, '3')!;
+    const r = t.assign([{ topic: 'a', partition: 0 }, { topic: 'b', partition: 0 }], true);
+    assert.deepEqual(r.revoked, [{ topic: 'a', partition: 1 }]);
+    assert.equal(r.orphaned, 1, 'only the given-up partition orphans its msg');
+    assert.deepEqual(r.kept, [{ topic: 'a', partition: 0, next: '9' }]);
+    assert.equal(t.outstanding, 2);
+    assert.equal(t.generation('a', 0), g0);
+    assert.equal(t.finish({ topic: 'a', partition: 1, offset: '3', generation: g1 }).outcome, 'late');
+    t.finish({ topic: 'a', partition: 0, offset: '7', generation: g0 });
+    t.finish({ topic: 'a', partition: 0, offset: '8', generation: g0 });
+    assert.deepEqual(t.committable(), [{ topic: 'a', partition: 0, offset: '9' }]);
+    // Without keep (or after a restart of the consumer) every partition starts over.
+    const r2 = t.assign([{ topic: 'a', partition: 0 }]);
+    assert.deepEqual(r2.kept, []);
+    assert.notEqual(t.generation('a', 0), g0);
+  });
+
   it('a seek (restart) forgets the partition: a commit recorded for the old generation does not count', () => {
     const t = new OffsetTracker();
     t.assign([{ topic: 'a', partition: 0 }]);

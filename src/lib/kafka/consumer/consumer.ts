@@ -190,7 +190,19 @@ export class KafkaConsumerEngine {
       for (const [topic, partitions] of Object.entries(e.payload.memberAssignment ?? {})) {
         for (const partition of partitions as number[]) assignment.push({ topic, partition });
       }
-      const { revoked, orphaned } = this.tracker.assign(assignment);
+      // Partitions kept through the rebalance read on after the last msg sent (kafkajs would
+      // read them again from the committed offset: msgs still in the flow would come twice).
+      const { revoked, orphaned, kept } = this.tracker.assign(assignment, true);
+      for (const k of kept) {
+        if (k.next === undefined) continue;
+        try {
+          consumer.seek({ topic: k.topic, partition: k.partition, offset: k.next });
+        } catch (e) {
+          // Read again from the committed offset then, as a new generation.
+          this.hooks.onInfo?.(`seek after rebalance: ${(e as Error).message}`);
+          this.tracker.restart(k.topic, k.partition);
+        }
+      }
       if (revoked.length || orphaned) this.hooks.onRevoked?.(revoked, orphaned);
       // Pauses asked for by control msgs hold across rebalances.
       this.applyUserPause();

@@ -3,9 +3,9 @@
 // from the oldest one sent (Kafka's convention: the committed offset is the next to read).
 //
 // A partition's msgs belong to one *generation* of it: a new one starts when the partition
-// is assigned again (after a rebalance kafkajs reads on from the committed offset, so msgs
-// still in the flow are sent a second time), when the node seeks, or when the consumer is
-// restarted. Finishing a msg of an older generation, or of a partition the node no longer
+// is newly assigned (kafkajs reads it from the committed offset), when the node seeks, or when
+// the consumer is restarted. A partition kept through a rebalance keeps its generation (the
+// consumer seeks it to after its last msg sent). Finishing a msg of an older generation, or of a partition the node no longer
 // owns, changes nothing: it is counted (`late`), never committed.
 
 export interface TopicPartition {
@@ -86,28 +86,43 @@ export class OffsetTracker {
   }
 
   /**
-   * A new assignment: every partition of it starts a new generation (kafkajs reads it again from
-   * the committed offset); partitions not in it are given up. Returns how many msgs of given-up
-   * or restarted partitions were still in the flow.
+   * A new assignment. With `keep`, a partition this node owned before and owns again keeps its
+   * generation and its msgs in the flow (the consumer reads it on after the last msg sent, as
+   * the Java client's cooperative rebalance does, so nothing of it is sent twice); `kept` lists
+   * those with the offset to read on from. Otherwise, and for newly assigned partitions, a new
+   * generation starts (kafkajs reads it from the committed offset). Partitions not in the
+   * assignment are given up: their msgs still in the flow are counted as orphaned.
    */
-  assign(partitions: TopicPartition[]): { revoked: TopicPartition[]; orphaned: number } {
+  assign(partitions: TopicPartition[], keep = false): { revoked: TopicPartition[]; orphaned: number; kept: Array<TopicPartition & { next?: string }> } {
     const next = new Set(partitions.map((p) => tpKey(p.topic, p.partition)));
     const revoked: TopicPartition[] = [];
+    const kept: Array<TopicPartition & { next?: string }> = [];
     let orphaned = 0;
-    for (const [k, s] of this.parts) {
+    const before = new Map(this.parts);
+    for (const [k, s] of before) {
+      if (keep && next.has(k)) continue;
       orphaned += s.unfinished;
       if (!next.has(k)) revoked.push(this.tpOf(k));
     }
     this.parts.clear();
     this.outstanding = 0;
     this.orphaned += orphaned;
-    for (const p of partitions) this.parts.set(tpKey(p.topic, p.partition), new PartitionState(++lastGeneration));
-    return { revoked, orphaned };
+    for (const p of partitions) {
+      const k = tpKey(p.topic, p.partition);
+      const old = keep ? before.get(k) : undefined;
+      if (old) {
+        this.parts.set(k, old);
+        this.outstanding += old.unfinished;
+        kept.push({ ...p, next: old.lastSent === undefined ? undefined : (BigInt(old.lastSent) + 1n).toString() });
+      } else this.parts.set(k, new PartitionState(++lastGeneration));
+    }
+    return { revoked, orphaned, kept };
   }
 
   /** Gives every partition up (consumer stopped or restarting). */
   revokeAll(): { revoked: TopicPartition[]; orphaned: number } {
-    return this.assign([]);
+    const { revoked, orphaned } = this.assign([]);
+    return { revoked, orphaned };
   }
 
   /** A new generation for one partition (a seek): what was sent before is no longer tracked. */
