@@ -7,7 +7,8 @@
 // restart, at least half of what is produced meanwhile is delivered); every record Kafka holds (read back
 // by Kafka's own ConsoleConsumer) reached the flow, with its key and value; no partition skips ahead in the flow's stream
 // (a step back is a redelivery from the committed offset, counted); the group's commits
-// reach the end of every partition; the runtime is still alive and its status not red.
+// reach the end of every partition; while commits fail the status says so (yellow, not green);
+// the runtime is still alive and its status not red.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -187,6 +188,14 @@ describe('consumer: a broker of the 3-broker cluster lost while consuming', () =
       deliveredAfterGrace >= producedAfterGrace / 2,
       `consumption goes on while the broker is down: ${deliveredAfterGrace} delivered from ${GRACE_MS / 1000} s after the kill to the restart, ${producedAfterGrace} acknowledged meanwhile`,
     );
+    // A status never says green while finished offsets cannot be committed.
+    const commitFailures = consumerLog.filter((l) => /Could not commit offsets/.test(l)).length;
+    if (commitFailures > 0) {
+      assert.ok(
+        statuses.some((s) => s.fill === 'yellow' && /commits failing/.test(s.text ?? '')),
+        `commits failed (${commitFailures} log lines) but no status said so: ${JSON.stringify([...new Set(statuses.map((s) => `${s.fill}:${s.text}`))].slice(0, 12))}`,
+      );
+    }
     assert.ok(runtime.alive(), 'node-red alive');
     assert.notEqual(lastStatus?.fill, 'red', `last status: ${JSON.stringify(lastStatus)}`);
   });

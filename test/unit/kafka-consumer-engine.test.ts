@@ -13,6 +13,7 @@ const EVENTS = { GROUP_JOIN: 'join', REBALANCING: 'rebal', CRASH: 'crash', CONNE
 /** A kafkajs stand-in: one partition of `count` records, handed over in batches of `batchSize`. */
 function fakeKafka(count: number, batchSize: number, heartbeatMs: number) {
   const commits: Array<Array<{ topic: string; partition: number; offset: string }>> = [];
+  const control = { failCommits: false };
   const listeners = new Map<string, (e: unknown) => void>();
   let running = true;
   const consumer = {
@@ -28,6 +29,7 @@ function fakeKafka(count: number, batchSize: number, heartbeatMs: number) {
     seek: () => {},
     commitOffsets: async (c: Array<{ topic: string; partition: number; offset: string }>) => {
       await sleep(5);
+      if (control.failCommits) throw new Error('The coordinator is not available');
       commits.push(c);
     },
     run: async ({ eachBatch }: { eachBatch: (p: unknown) => Promise<void> }) => {
@@ -55,7 +57,7 @@ function fakeKafka(count: number, batchSize: number, heartbeatMs: number) {
     fetchOffsets: async () => [{ topic: 't', partitions: [{ partition: 0, offset: '-1' }] }],
     fetchTopicOffsets: async () => [{ partition: 0, offset: String(count), high: String(count), low: '0' }],
   };
-  return { kafka: { consumer: () => consumer, admin: () => admin } as never, commits };
+  return { kafka: { consumer: () => consumer, admin: () => admin } as never, commits, control };
 }
 
 const timings: ConsumerTimings = { commitIntervalMs: 10, lagIntervalMs: 60000, restartMinMs: 100, restartMaxMs: 1000, closeMaxMs: 2000 };
@@ -106,6 +108,29 @@ describe('KafkaConsumerEngine (stand-in kafkajs)', () => {
     engine.finish(got[7][TOKEN_PROPERTY] as never, 'commitNode');
     await engine.commitNow();
     assert.equal(commits.flat().at(-1)?.offset, '20');
+    await engine.close();
+  });
+
+  it('says commits are failing from the first failure until one succeeds', async () => {
+    const { kafka, commits, control } = fakeKafka(10, 10, 1);
+    const settings = consumerSettingsFrom({ broker: 'b', topics: 't', groupId: 'g' });
+    const got: Array<{ [TOKEN_PROPERTY]?: unknown }> = [];
+    const problems: string[] = [];
+    const engine = new KafkaConsumerEngine(kafka, settings, 'n3', { deliver: (m) => void got.push(m), onProblem: (kind) => void problems.push(kind) }, timings);
+    engine.start();
+    while (got.length < 10) await sleep(5);
+    control.failCommits = true;
+    for (const m of got.slice(0, 5)) engine.finish(m[TOKEN_PROPERTY] as never, 'commitNode');
+    await assert.rejects(engine.commitNow(), /coordinator/);
+    const failing = engine.snapshot().commitFailing;
+    assert.match(failing?.reason ?? '', /coordinator is not available/);
+    assert.ok(problems.includes('commit'));
+    await assert.rejects(engine.commitNow());
+    assert.equal(engine.snapshot().commitFailing?.since, failing?.since, 'since the first failure');
+    control.failCommits = false;
+    await engine.commitNow();
+    assert.equal(commits.flat().at(-1)?.offset, '5');
+    assert.equal(engine.snapshot().commitFailing, undefined);
     await engine.close();
   });
 });

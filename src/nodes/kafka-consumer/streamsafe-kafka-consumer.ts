@@ -3,7 +3,9 @@
 // the guarantees); control msgs on the input: pause, resume, seek, commit.
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { localStatus, msg as message, statusPublisher, type StatusMessage, type StatusText } from '../../lib/common/status-message';
+import { LogSummary } from '../../lib/common/log-summary';
 import { boundedDelay } from '../../lib/common/timers';
+import { problemLogLine } from '../../lib/kafka/producer/failure-log';
 import { registerKafkajsCodecs } from '../../lib/kafka/codecs';
 import { ConsumerControlError, DEFAULT_CONSUMER_TIMINGS, KafkaConsumerEngine, type ConsumerTimings } from '../../lib/kafka/consumer/consumer';
 import { deregisterConsumer, registerConsumer, type FinishHandler } from '../../lib/kafka/consumer/finish-registry';
@@ -16,6 +18,8 @@ type KafkaConsumerDef = NodeDef & ConsumerConfig & { broker: string };
 
 interface Timings extends ConsumerTimings {
   statusIntervalMs: number;
+  /** a warning that keeps coming (commits failing while the coordinator is away) is summed up this often */
+  logSummaryIntervalMs: number;
 }
 
 function timings(RED: NodeAPI): Timings {
@@ -25,7 +29,7 @@ function timings(RED: NodeAPI): Timings {
   } catch {
     given = undefined;
   }
-  const out: Timings = { statusIntervalMs: 1000, ...DEFAULT_CONSUMER_TIMINGS };
+  const out: Timings = { statusIntervalMs: 1000, logSummaryIntervalMs: 5000, ...DEFAULT_CONSUMER_TIMINGS };
   for (const k of Object.keys(out) as Array<keyof Timings>) {
     const v = Number(given?.[k]);
     if (given?.[k] !== undefined && Number.isFinite(v) && v > 0) out[k] = k === 'closeMaxMs' ? Math.min(v, 12000) : v;
@@ -87,6 +91,12 @@ export = function (RED: NodeAPI) {
 
     let closing = false;
     let lastProblem: string | undefined;
+    // Commit and crash reports repeat while a broker is away: the first is told, then how often it came again.
+    const problemLog = new LogSummary(
+      { everyMs: settingsTimings.logSummaryIntervalMs },
+      (line) => (line.kind === 'commit' ? node.warn(problemLogLine(line, t)) : node.error(problemLogLine(line, t))),
+      (e) => node.error(String(e)),
+    );
     let revokedInFlow = 0;
     const engine = new KafkaConsumerEngine(
       kafka,
@@ -104,9 +114,9 @@ export = function (RED: NodeAPI) {
         onProblem: (kind, err) => {
           lastProblem = err.message;
           if (kind === 'lag') node.debug(t('warn.lag', { reason: err.message }));
-          else if (kind === 'commit') node.warn(t('warn.commit', { reason: err.message }));
+          else if (kind === 'commit') problemLog.add('commit', t('warn.commit', { reason: err.message }));
           else if (kind === 'internal') node.error(t('errors.internal', { reason: err.stack ?? err.message }));
-          else node.error(t('errors.crash', { reason: err.message }));
+          else problemLog.add('crash', t('errors.crash', { reason: err.message }));
           refreshStatus();
         },
         onInfo: (text) => node.debug(text),
@@ -133,13 +143,15 @@ export = function (RED: NodeAPI) {
       // Most telling first: the status is cut at 60 characters.
       const parts: StatusMessage[] = [];
       if (s.lag !== undefined) parts.push(message('status.lag', { count: s.lag }));
-      parts.push(message('status.partitions', { count: s.assigned }));
+      parts.push(message(s.assigned === 1 ? 'status.partition' : 'status.partitions', { count: s.assigned }));
       const outstanding = { count: s.outstanding, max: settings.maxOutstanding };
       if (engine.tracksFinishing && !s.waiting) parts.push(message('status.outstanding', outstanding));
       if (revokedInFlow > 0) parts.push(message('status.revokedInFlow', { count: revokedInFlow }));
       // Last: the status is cut at 60 characters.
       parts.push(message('status.rate', { rate: s.sent >= 10 ? Math.round(s.sent) : Math.round(s.sent * 10) / 10 }));
       if (s.paused) return show('yellow', 'dot', [message('status.paused'), ...parts]);
+      // Never green while finished offsets cannot be committed (the coordinator away): a crash now would read them again.
+      if (s.commitFailing) return show('yellow', 'dot', [message('status.commitFailing', { seconds: Math.max(1, Math.round((Date.now() - s.commitFailing.since) / 1000)) }), ...parts]);
       // At the limit the outstanding count leads: the status is cut at 60 characters.
       if (s.waiting) return show('blue', 'dot', [message('status.atLimit', outstanding), ...parts]);
       show('green', 'dot', parts);
@@ -232,6 +244,7 @@ export = function (RED: NodeAPI) {
       clearTimeout(startTimer);
       clearInterval(statusTimer);
       deregisterConsumer(node.id, handler);
+      problemLog.close();
       const finish = () => {
         setStatus({});
         broker.deregister(node, done);

@@ -85,6 +85,8 @@ export interface ConsumerSnapshot {
   paused: boolean;
   waiting: boolean;
   parseErrors: number;
+  /** commits have failed since this time (ms), until one succeeds; with the last reason */
+  commitFailing?: { since: number; reason: string };
 }
 
 /** The window of msgs held for ordering (finished behind an unfinished one) is bounded too. */
@@ -119,6 +121,7 @@ export class KafkaConsumerEngine {
   private parseErrors = 0;
   private lastCommitAt = 0;
   private committing?: Promise<OffsetCommit[]>;
+  private commitFailing?: { since: number; reason: string };
   /** whole-node pause by control msg (topics: undefined = all) */
   private userPaused = new Map<string, Set<number> | 'all'>();
   private wake?: () => void;
@@ -429,7 +432,10 @@ export class KafkaConsumerEngine {
     }
     if (!now && Date.now() - this.lastCommitAt < this.timings.commitIntervalMs) return [];
     const commits = this.tracker.committable();
-    if (!commits.length) return [];
+    if (!commits.length) {
+      this.commitFailing = undefined; // nothing left to commit (a later commit took it, or the partitions moved)
+      return [];
+    }
     const consumer = this.consumer;
     const generations = this.tracker.generationsOf(commits);
     this.lastCommitAt = Date.now();
@@ -437,9 +443,11 @@ export class KafkaConsumerEngine {
       try {
         await withTimeout(consumer.commitOffsets(commits), Math.max(5000, this.settings.sessionTimeoutMs), 'committing offsets');
       } catch (e) {
+        this.commitFailing = { since: this.commitFailing?.since ?? Date.now(), reason: (e as Error).message };
         this.hooks.onProblem?.('commit', e as Error);
         throw e;
       }
+      this.commitFailing = undefined;
       this.tracker.committed(commits, generations);
       this.committedTotal += commits.length;
       return commits;
@@ -617,6 +625,7 @@ export class KafkaConsumerEngine {
       // Waiting for the flow, not for a heartbeat answer after room came back.
       waiting: this.waiting && !this.hasRoom(),
       parseErrors: this.parseErrors,
+      commitFailing: this.commitFailing,
     };
   }
 
