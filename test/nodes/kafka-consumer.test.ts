@@ -288,6 +288,8 @@ describe('kafka consumer node', () => {
       { action: 'seek', topic: 'other-topic', offset: 0 },
       { action: 'seek', topic, timestamp: 'yesterday' },
       { action: 'pause', partition: 1 },
+      { action: 'pause', topic: 'not-read-here' },
+      { action: 'resume', topic: 'not-read-here', partition: 0 },
       { action: 'commit' }, // commit mode none
     ];
     for (const m of bad) k1.receive(m);
@@ -299,6 +301,7 @@ describe('kafka consumer node', () => {
     assert.ok(messages.some((t) => /exactly one of msg.offset and msg.timestamp/.test(t)));
     assert.ok(messages.some((t) => /Partition 7 of .* is not assigned/.test(t)));
     assert.ok(messages.some((t) => /commit needs commit mode at least once/.test(t)));
+    assert.equal(messages.filter((t) => /does not read not-read-here \(its topics: /.test(t)).length, 2, messages.join('\n'));
     assert.ok(messages.every((t) => t.startsWith('ConsumerControlError: ')), messages.join('\n'));
     // Still consuming.
     await produceRaw(topic, [{ value: 'after' }]);

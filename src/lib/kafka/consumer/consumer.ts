@@ -486,8 +486,17 @@ export class KafkaConsumerEngine {
     }
   }
 
+  /** A pause or resume of a topic this node does not read is refused (it would do nothing). */
+  private checkSubscribed(topic: string | undefined): void {
+    if (topic === undefined) return;
+    const s = this.settings;
+    const reads = s.topicsRegex !== undefined ? new RegExp(s.topicsRegex).test(topic) : s.topics.includes(topic);
+    if (!reads) throw new ConsumerControlError('notSubscribed', { topic, topics: s.topicsRegex !== undefined ? `/${s.topicsRegex}/` : s.topics.join(', ') });
+  }
+
   /** Stops fetching (all topics, a topic, or some of its partitions) until resume. */
   pause(topic?: string, partitions?: number[]): void {
+    this.checkSubscribed(topic);
     const key = topic ?? '*';
     if (partitions === undefined) this.userPaused.set(key, 'all');
     else {
@@ -500,6 +509,7 @@ export class KafkaConsumerEngine {
   }
 
   resume(topic?: string, partitions?: number[]): void {
+    this.checkSubscribed(topic);
     if (topic === undefined) this.userPaused.clear();
     else if (partitions === undefined) this.userPaused.delete(topic);
     else {
