@@ -15,7 +15,8 @@ export interface KafkaMeta {
   groupId: string;
 }
 
-export type HeaderValue = string | Buffer | Array<string | Buffer>;
+/** A header's value; null for a header sent without a value (Kafka allows it: length -1). */
+export type HeaderValue = string | Buffer | null | Array<string | Buffer | null>;
 
 export interface ConsumedMsg {
   payload: unknown;
@@ -37,14 +38,19 @@ function bytes(b: Buffer | null | undefined, format: BytesFormat): string | Buff
   return format === 'buffer' ? b : b.toString('utf8');
 }
 
+function headerValue(v: unknown, format: BytesFormat): string | Buffer | null {
+  if (v === null) return null;
+  return bytes(Buffer.isBuffer(v) ? v : Buffer.from(String(v)), format);
+}
+
 function headersOf(h: IHeaders | undefined, format: BytesFormat): Record<string, HeaderValue> {
   const out: Record<string, HeaderValue> = {};
   if (!h) return out;
   for (const [name, v] of Object.entries(h)) {
     if (v === undefined) continue;
-    // kafkajs gives a header repeated under one name as an array.
-    if (Array.isArray(v)) out[name] = v.map((x) => bytes(Buffer.isBuffer(x) ? x : Buffer.from(String(x)), format) ?? '');
-    else out[name] = bytes(Buffer.isBuffer(v) ? v : Buffer.from(String(v)), format) ?? '';
+    // kafkajs gives a header repeated under one name as an array, and a header without a value as null.
+    if (Array.isArray(v)) out[name] = v.map((x) => headerValue(x, format));
+    else out[name] = headerValue(v, format);
   }
   return out;
 }
