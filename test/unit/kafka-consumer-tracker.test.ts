@@ -158,15 +158,15 @@ describe('finish registry and msg', () => {
   });
 
   it('decodes value, key and headers as set; tombstones are null', () => {
-    const m = { offset: '7', timestamp: '1700000000000', key: Buffer.from('k'), value: Buffer.from('{"a":'), headers: { h: Buffer.from('v'), r: [Buffer.from('1'), Buffer.from('2')] }, attributes: 0, size: 0 };
+    const m = { offset: '7', timestamp: '1700000000000', key: Buffer.from('k'), value: Buffer.from('{"a":'), headers: { h: Buffer.from('v'), r: [Buffer.from('1'), Buffer.from('2')], none: null }, attributes: 0, size: 0 };
     const s = { payloadFormat: 'json', keyFormat: 'text', headersFormat: 'text', groupId: 'g' } as const;
     const out = recordToMsg(m as never, 't', 2, s);
     assert.equal(out.payload, '{"a":');
     assert.equal(out.parseError?.name, 'JsonParseError');
     assert.equal(out.key, 'k');
-    assert.deepEqual(out.headers, { h: 'v', r: ['1', '2'] });
+    assert.deepEqual(out.headers, { h: 'v', r: ['1', '2'], none: null }, 'a header without a value is null');
     assert.equal(out.timestamp, 1700000000000);
-    assert.deepEqual(out.kafka, { topic: 't', partition: 2, offset: '7', timestamp: 1700000000000, key: 'k', headers: { h: 'v', r: ['1', '2'] }, groupId: 'g' });
+    assert.deepEqual(out.kafka, { topic: 't', partition: 2, offset: '7', timestamp: 1700000000000, key: 'k', headers: { h: 'v', r: ['1', '2'], none: null }, groupId: 'g' });
     const tomb = recordToMsg({ ...m, value: null, key: null } as never, 't', 2, { ...s, payloadFormat: 'buffer', keyFormat: 'buffer' });
     assert.equal(tomb.payload, null);
     assert.equal(tomb.key, null);
