@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startKafka, type SaslSslKafkaHandle } from '../support/kafka';
-import { collect, getNode, helper, loadFlow, producerFlow, readTopic, tlsNode, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
+import { collect, commitNode, consumerNode, getNode, helper, loadFlow, producerFlow, readTopic, tlsNode, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
 
 let kafka: SaslSslKafkaHandle;
 
@@ -17,12 +17,12 @@ after(async () => {
   await kafka?.stop();
 });
 
-function secureFlow(topic: string) {
+function secureFlow(topic: string, extraNodes: unknown[] = []) {
   return producerFlow({
     brokers: kafka.saslBrokers,
     broker: { usetls: true, tls: 'tls1', saslMechanism: 'scram-sha-512' },
     producer: { topic },
-    extraNodes: [{ id: 'tls1', type: 'tls-config', z: '', ca: kafka.ssl.caFile, cert: '', key: '', verifyservercert: true }],
+    extraNodes: [{ id: 'tls1', type: 'tls-config', z: '', ca: kafka.ssl.caFile, cert: '', key: '', verifyservercert: true }, ...extraNodes],
   });
 }
 
@@ -40,6 +40,40 @@ describe('kafka broker config node security', () => {
       sasl: { mechanism: 'scram-sha-512', username: kafka.sasl.username, password: kafka.sasl.password },
     });
     assert.equal(read[0].value!.toString(), 'over tls');
+    await unloadFlow();
+  });
+
+  it('the consumer node reads over SASL_SSL through the same broker node, and commits', async () => {
+    const topic = uniqueTopic('secure-read');
+    const groupId = `g-${topic}`;
+    const consumer = [
+      { id: 'k1', type: 'streamsafe-kafka-consumer', z: 'tab', broker: 'b1', topics: topic, groupId, start: 'earliest', wires: [['got', 'cm']] },
+      { id: 'got', type: 'helper', z: 'tab' },
+      { id: 'cm', type: 'streamsafe-kafka-commit', z: 'tab', wires: [[]] },
+    ];
+    await loadFlow(secureFlow(topic, consumer), { b1: { username: kafka.sasl.username, password: kafka.sasl.password } }, [tlsNode, consumerNode, commitNode]);
+    await waitForStatus('p1', /^connected/, 60000);
+    const got = collect('got');
+    for (let i = 0; i < 3; i++) getNode('p1').receive({ payload: `secure ${i}`, key: 'k' });
+    const msgs = await got.next(3, 60000);
+    assert.deepEqual(msgs.map((m) => m.payload), ['secure 0', 'secure 1', 'secure 2']);
+    assert.deepEqual(msgs.map((m) => m.offset), ['0', '1', '2']);
+    // Committed through the SASL_SSL connection: the group's offset reaches 3.
+    const { Kafka } = await import('kafkajs');
+    const admin = new Kafka({ brokers: kafka.saslBrokers, ssl: { ca: [kafka.ssl.caPem] }, sasl: { mechanism: 'scram-sha-512', username: kafka.sasl.username, password: kafka.sasl.password }, logLevel: 0 }).admin();
+    await admin.connect();
+    try {
+      const deadline = Date.now() + 20000;
+      let offset: string | undefined;
+      while (Date.now() < deadline) {
+        offset = (await admin.fetchOffsets({ groupId, topics: [topic] }))[0].partitions.find((p) => p.partition === 0)?.offset;
+        if (offset === '3') break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.equal(offset, '3', 'committed offset of partition 0');
+    } finally {
+      await admin.disconnect();
+    }
     await unloadFlow();
   });
 
