@@ -4,6 +4,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { localStatus, msg as message, statusPublisher, type StatusMessage, type StatusText } from '../../lib/common/status-message';
 import { LogSummary } from '../../lib/common/log-summary';
+import { nodeSettings, timingsFrom } from '../../lib/common/settings-timings';
 import { boundedDelay } from '../../lib/common/timers';
 import { problemLogLine } from '../../lib/kafka/producer/failure-log';
 import { registerKafkajsCodecs } from '../../lib/kafka/codecs';
@@ -23,18 +24,8 @@ interface Timings extends ConsumerTimings {
 }
 
 function timings(RED: NodeAPI): Timings {
-  let given: Record<string, unknown> | undefined;
-  try {
-    given = (RED.settings as unknown as Record<string, unknown>).streamsafeKafkaConsumer as Record<string, unknown> | undefined;
-  } catch {
-    given = undefined;
-  }
-  const out: Timings = { statusIntervalMs: 1000, logSummaryIntervalMs: 5000, ...DEFAULT_CONSUMER_TIMINGS };
-  for (const k of Object.keys(out) as Array<keyof Timings>) {
-    const v = Number(given?.[k]);
-    if (given?.[k] !== undefined && Number.isFinite(v) && v > 0) out[k] = k === 'closeMaxMs' ? Math.min(v, 12000) : v;
-  }
-  return out;
+  const defaults: Timings = { statusIntervalMs: 1000, logSummaryIntervalMs: 5000, ...DEFAULT_CONSUMER_TIMINGS };
+  return timingsFrom(nodeSettings(RED.settings, 'streamsafeKafkaConsumer'), defaults, { closeMaxMs: 12000 });
 }
 
 /** An error with a name a Catch node can tell apart. */

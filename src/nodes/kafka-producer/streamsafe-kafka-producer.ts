@@ -7,6 +7,7 @@
 // (handover.ts, whose top comment states the guarantee).
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { LogSummary } from '../../lib/common/log-summary';
+import { nodeSettings, timingsFrom } from '../../lib/common/settings-timings';
 import { localStatus, msg as message, statusPublisher, type StatusText } from '../../lib/common/status-message';
 import { boundedDelay } from '../../lib/common/timers';
 import { ProducerConfigError, producerOptionsFrom, type ProducerOptions } from '../../lib/kafka/producer/config';
@@ -50,18 +51,7 @@ interface Timings {
 const DEFAULT_TIMINGS: Timings = { statusIntervalMs: 1000, logSummaryIntervalMs: 5000, handoverWaitMs: 30000, closeFlushMaxMs: 10000 };
 
 function timings(RED: NodeAPI): Timings {
-  let given: Record<string, unknown> | undefined;
-  try {
-    given = (RED.settings as unknown as Record<string, unknown>).streamsafeKafkaProducer as Record<string, unknown> | undefined;
-  } catch {
-    given = undefined;
-  }
-  const out = { ...DEFAULT_TIMINGS };
-  for (const k of Object.keys(out) as Array<keyof Timings>) {
-    const v = Number(given?.[k]);
-    if (given?.[k] !== undefined && Number.isFinite(v) && v > 0) out[k] = k === 'closeFlushMaxMs' ? Math.min(v, 12000) : v;
-  }
-  return out;
+  return timingsFrom(nodeSettings(RED.settings, 'streamsafeKafkaProducer'), DEFAULT_TIMINGS, { closeFlushMaxMs: 12000 });
 }
 
 /** Where a msg's outcome goes: its own send/done while its node instance runs, else the relay. */
