@@ -32,7 +32,7 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { cacheDir, kafkaClasspath, kafkaVersion, startKafka, type KafkaHandle } from '../../test/support/kafka';
 import { trackChild } from '../../test/support/kafka/cleanup';
-import { toolsLog4jConfig } from '../../test/support/kafka/java';
+import { compileJava as compileJavaSource, toolsLog4jConfig } from '../../test/support/kafka/java';
 import { findPidByCmdline, fmt, procCpuMs, procStatusKb, systemCpuMs, waitQuiet } from '../producer/common';
 import { RECORD_BYTES, writeTemplatesFile } from '../producer/records';
 import type { ConsumerChildConfig, ConsumerImpl } from './nodered-child';
@@ -163,19 +163,9 @@ function userDirFor(work: string, name: string, pkg: string, target: string): st
   return userDir;
 }
 
-async function compileJavaBench(classpath: string): Promise<string> {
-  // The producer benchmark's Java helper fills the topic with the same record set.
-  const { createHash } = await import('node:crypto');
-  const source = path.join(__dirname, '..', 'producer', 'JavaBench.java');
-  const key = createHash('sha1').update(fs.readFileSync(source)).update(classpath).digest('hex').slice(0, 12);
-  const dir = path.join(cacheDir(), `javabench-${key}`);
-  if (fs.existsSync(path.join(dir, 'JavaBench.class'))) return dir;
-  const tmp = `${dir}.${process.pid}.tmp`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  fs.mkdirSync(tmp, { recursive: true });
-  await execFileP('javac', ['-nowarn', '--release', '17', '-cp', classpath, '-d', tmp, source]);
-  fs.renameSync(tmp, dir);
-  return dir;
+/** The Java benchmark helper, compiled once per source and classpath (the test support's cache). */
+function compileJavaBench(classpath: string): Promise<string> {
+  return compileJavaSource(path.join(__dirname, '..', 'producer', 'JavaBench.java'), classpath);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { cacheDir, kafkaClasspath, kafkaVersion, startKafka, type KafkaHandle } from '../../test/support/kafka';
 import { trackChild } from '../../test/support/kafka/cleanup';
-import { toolsLog4jConfig } from '../../test/support/kafka/java';
+import { compileJava as compileJavaSource, toolsLog4jConfig } from '../../test/support/kafka/java';
 import { renderChart } from './chart';
 import { isLoopback, type NetCase, netLabel, netTag, parseNetCases, produceRoundTrip, type ProxiedKafka, putBehindToxiproxy, type RoundTrip, sameNet } from './latency';
 import { summarize } from './profile-summary';
@@ -154,17 +154,9 @@ function prepareUserDir(work: string, pkgDir: string, othersDir: string | undefi
   return userDir;
 }
 
-async function compileJava(classpath: string): Promise<string> {
-  const source = path.join(__dirname, 'JavaBench.java');
-  const key = createHash('sha1').update(fs.readFileSync(source)).update(classpath).digest('hex').slice(0, 12);
-  const dir = path.join(cacheDir(), `javabench-${key}`);
-  if (fs.existsSync(path.join(dir, 'JavaBench.class'))) return dir;
-  const tmp = `${dir}.${process.pid}.tmp`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  fs.mkdirSync(tmp, { recursive: true });
-  await execFileP('javac', ['-nowarn', '--release', '17', '-cp', classpath, '-d', tmp, source]);
-  fs.renameSync(tmp, dir);
-  return dir;
+/** The Java benchmark helper, compiled once per source and classpath (the test support's cache). */
+function compileJava(classpath: string): Promise<string> {
+  return compileJavaSource(path.join(__dirname, 'JavaBench.java'), classpath);
 }
 
 // ---------------------------------------------------------------------------------------------
