@@ -55,7 +55,11 @@ describe('kafka broker config node security', () => {
     await waitForStatus('p1', /^connected/, 60000);
     const got = collect('got');
     for (let i = 0; i < 3; i++) getNode('p1').receive({ payload: `secure ${i}`, key: 'k' });
-    const msgs = await got.next(3, 60000);
+    const msgs = await got.next(3, 60000).catch((e: Error) => {
+      const spy = getNode('k1').status as { args?: Array<[{ text?: string }]>; thisValues?: Array<{ id: string }> };
+      const mine = (spy.args ?? []).filter((_, i) => spy.thisValues?.[i]?.id === 'k1').map((a) => a[0]?.text);
+      throw new Error(`${e.message}; k1 statuses: ${JSON.stringify(mine.slice(-6))}`);
+    });
     assert.deepEqual(msgs.map((m) => m.payload), ['secure 0', 'secure 1', 'secure 2']);
     assert.deepEqual(msgs.map((m) => m.offset), ['0', '1', '2']);
     // Committed through the SASL_SSL connection: the group's offset reaches 3.

@@ -360,6 +360,21 @@ describe('kafka consumer node', () => {
     assert.deepEqual(got.msgs.filter((m) => m.kafka.groupId === groupId).map((m) => [m.offset, m.payload]), [['2', 'new 1'], ['3', 'new 2']]);
   });
 
+  it('a topic that does not exist yet is read once records are written to it', async () => {
+    const topic = uniqueTopic('later');
+    const groupId = uniqueTopic('g-later');
+    // Written while the consumer starts, and after it joined.
+    for (const delay of [0, 2500]) {
+      const t = `${topic}-${delay}`;
+      await loadConsumer({ topics: t, groupId: `${groupId}-${delay}`, start: 'earliest' });
+      await sleep(delay);
+      await produceRaw(t, [{ value: 'first' }]);
+      const got = received('got', t);
+      const [m] = await got.next(1, 30000);
+      assert.equal(m.payload, 'first');
+    }
+  });
+
   it('topics as a regular expression: every matching topic is read', async () => {
     const prefix = uniqueTopic('rx');
     const topics = [`${prefix}-a`, `${prefix}-b`];

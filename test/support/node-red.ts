@@ -161,11 +161,15 @@ export async function waitForStatus(id: string, re: RegExp, timeoutMs = 30000): 
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
-    const calls = (node.status as any).args as Array<[{ text?: string }]> | undefined;
-    if (calls?.length) {
-      last = calls[calls.length - 1][0]?.text ?? '';
-      if (re.test(last)) return last;
+    // The helper spies on status() of every node at once: the last call made by this node.
+    const spy = node.status as { args?: Array<[{ text?: string }]>; thisValues?: Array<{ id?: string }> };
+    const calls = spy.args ?? [];
+    for (let i = calls.length - 1; i >= 0; i--) {
+      if (spy.thisValues && spy.thisValues[i]?.id !== id) continue;
+      last = calls[i][0]?.text ?? '';
+      break;
     }
+    if (re.test(last)) return last;
     if (Date.now() > deadline) throw new Error(`status of ${id} never matched ${re}; last was "${last}"`);
     await new Promise((r) => setTimeout(r, 50));
   }
