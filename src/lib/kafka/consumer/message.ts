@@ -55,17 +55,45 @@ function headersOf(h: IHeaders | undefined, format: BytesFormat): Record<string,
 // msg._msgid as Node-RED makes it (16 hex digits), made here at a fraction of the cost (Node-RED
 // draws 8 random bytes per msg): a random 32-bit prefix drawn at start and a 32-bit count; when
 // the count wraps the prefix goes up by one. Unique in the process (for 2^64 msgs) and, across
-// restarts, as unlikely to repeat as Node-RED's own random ids.
+// restarts, as unlikely to repeat as Node-RED's own random ids. The first 14 digits are made
+// once per 256 msgs, the last two looked up.
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 let idHigh = randomBytes(4).readUInt32BE(0);
-let idPrefix = idHigh.toString(16).padStart(8, '0');
 let idLow = 0;
+let idHead = '';
 export function nextMsgId(): string {
-  if (idLow > 0xffffffff) {
-    idHigh = (idHigh + 1) >>> 0;
-    idPrefix = idHigh.toString(16).padStart(8, '0');
-    idLow = 0;
+  if ((idLow & 0xff) === 0) {
+    if (idLow > 0xffffffff) {
+      idHigh = (idHigh + 1) >>> 0;
+      idLow = 0;
+    }
+    idHead = idHigh.toString(16).padStart(8, '0') + (idLow >>> 8).toString(16).padStart(6, '0');
   }
-  return idPrefix + (idLow++).toString(16).padStart(8, '0');
+  return idHead + HEX2[idLow++ & 0xff];
+}
+
+// Record timestamps (int64 ms, a decimal string from kafkajs) as numbers: Number() of such a
+// string takes V8's slow path, and records of a batch often share their millisecond.
+let lastTsText = '';
+let lastTs = 0;
+function timestampOf(text: string): number {
+  if (text === lastTsText) return lastTs;
+  const n = text.length;
+  let v = 0;
+  if (n === 0 || n > 15) v = Number(text);
+  else {
+    for (let i = 0; i < n; i++) {
+      const d = text.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) {
+        v = Number(text);
+        break;
+      }
+      v = v * 10 + d;
+    }
+  }
+  lastTsText = text;
+  lastTs = v;
+  return v;
 }
 
 type MsgSettings = Pick<ConsumerSettings, 'payloadFormat' | 'keyFormat' | 'headersFormat' | 'groupId'>;
@@ -78,7 +106,7 @@ type MsgSettings = Pick<ConsumerSettings, 'payloadFormat' | 'keyFormat' | 'heade
 export function recordToMsg(m: KafkaMessage, topic: string, partition: number, s: MsgSettings, token?: ConsumedToken): ConsumedMsg {
   const key = bytes(m.key, s.keyFormat);
   const headers = headersOf(m.headers, s.headersFormat);
-  const timestamp = Number(m.timestamp);
+  const timestamp = typeof m.timestamp === 'string' ? timestampOf(m.timestamp) : Number(m.timestamp);
   const offset = m.offset;
   let payload: unknown = null;
   let parseError: ConsumedMsg['parseError'];
