@@ -18,7 +18,6 @@
 import type { Admin, Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { boundedDelay } from '../../common/timers';
 import type { FinishAnswer, FinishSource } from './finish-registry';
-import { TOKEN_PROPERTY } from './finish-registry';
 import { recordToMsg, type ConsumedMsg } from './message';
 import type { ConsumerSettings } from './settings';
 import { OffsetTracker, tpKey, type ConsumedToken, type OffsetCommit, type TopicPartition } from './tracker';
@@ -345,9 +344,8 @@ export class KafkaConsumerEngine {
       }
       const generation = this.tracksFinishing ? this.tracker.sent(topic, partition, m.offset) : this.tracker.sentFinished(topic, partition, m.offset);
       if (generation === undefined) break; // not ours (any more): kafkajs hands it to the owner
-      const msg = recordToMsg(m, topic, partition, s);
+      const msg = recordToMsg(m, topic, partition, s, { node: this.nodeId, generation, topic, partition, offset: m.offset });
       if (msg.parseError) this.parseErrors++;
-      msg[TOKEN_PROPERTY] = { node: this.nodeId, generation, topic, partition, offset: m.offset } satisfies ConsumedToken;
       this.sentTotal++;
       try {
         this.hooks.deliver(msg);

@@ -36,11 +36,24 @@ interface Entry {
   finished: boolean;
 }
 
+/**
+ * Offsets compared as the int64 numbers they spell (kafkajs gives them in canonical decimal:
+ * no sign, no leading zeros), without parsing them.
+ */
+function offsetCmp(a: string, b: string): number {
+  return a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
+}
+
 class PartitionState {
   /** sent msgs not yet in the committable prefix, oldest first */
   readonly entries: Entry[] = [];
   head = 0;
-  readonly byOffset = new Map<string, Entry>();
+  /**
+   * The entries from `head` on by offset, only while their offsets are not increasing (a msg
+   * sent out of order, which kafkajs does not do): otherwise an entry is found by a binary search
+   * of entries[head..], which costs no hashing per msg.
+   */
+  byOffset?: Map<string, Entry>;
   unfinished = 0;
   /** the last msg of the unbroken run of finished msgs (the offset to commit is the next one) */
   lastFinished?: string;
@@ -52,12 +65,47 @@ class PartitionState {
   get held(): number {
     return this.entries.length - this.head;
   }
+
+  /** The entry of `offset` from `head` on (a sent msg not yet in the committable prefix). */
+  find(offset: string): Entry | undefined {
+    if (this.byOffset) return this.byOffset.get(offset);
+    const entries = this.entries;
+    // Msgs mostly finish in the order sent: the oldest first.
+    let lo = this.head;
+    if (lo < entries.length && entries[lo].offset === offset) return entries[lo];
+    let hi = entries.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = offsetCmp(entries[mid].offset, offset);
+      if (c === 0) return entries[mid].offset === offset ? entries[mid] : undefined;
+      if (c < 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
 }
 
 /** Generations are unique in the process: a token of a previous node instance never matches a new one's. */
 let lastGeneration = 0;
 
 export const tpKey = (topic: string, partition: number) => `${partition}:${topic}`;
+
+/**
+ * The keys of the partitions msgs are sent from, made once: a key built per msg is a new
+ * string to hash for every lookup. Bounded by the partitions this process ever reads.
+ */
+const sentKeys = new Map<string, string[]>();
+function sentKey(topic: string, partition: number): string {
+  let keys = sentKeys.get(topic);
+  if (keys === undefined) sentKeys.set(topic, (keys = []));
+  return (keys[partition] ??= tpKey(topic, partition));
+}
+/** The key of a finished msg's partition (made anew only for a partition no msg was sent from). */
+const finishKey = (topic: string, partition: number): string => sentKeys.get(topic)?.[partition] ?? tpKey(topic, partition);
+
+const LATE: FinishResult = Object.freeze({ outcome: 'late' });
+const UNKNOWN: FinishResult = Object.freeze({ outcome: 'unknown' });
+const OK: FinishResult = Object.freeze({ outcome: 'ok' });
 
 export interface FinishResult {
   /** 'ok': counted; 'late': of a generation or partition the node no longer has; 'unknown': never sent / twice */
@@ -143,13 +191,19 @@ export class OffsetTracker {
 
   /** A msg was sent; returns its token's generation, or undefined when the partition is not owned. */
   sent(topic: string, partition: number, offset: string): number | undefined {
-    const s = this.parts.get(tpKey(topic, partition));
+    const s = this.parts.get(sentKey(topic, partition));
     if (!s) return undefined;
     // Offsets stay strings (int64): BigInt only where one is computed, not per msg.
-    if (s.byOffset.has(offset)) return s.generation; // sent twice in one generation: already tracked
+    const entries = s.entries;
+    if (!s.byOffset && s.head < entries.length && offsetCmp(offset, entries[entries.length - 1].offset) <= 0) {
+      // Not after the newest msg held: sent twice, or out of order (then found by offset from now on).
+      if (s.find(offset)) return s.generation; // sent twice in one generation: already tracked
+      s.byOffset = new Map();
+      for (let i = s.head; i < entries.length; i++) s.byOffset.set(entries[i].offset, entries[i]);
+    } else if (s.byOffset?.has(offset)) return s.generation;
     const e: Entry = { offset, finished: false };
-    s.entries.push(e);
-    s.byOffset.set(offset, e);
+    entries.push(e);
+    s.byOffset?.set(offset, e);
     s.unfinished++;
     s.lastSent = offset;
     this.outstanding++;
@@ -164,27 +218,29 @@ export class OffsetTracker {
   }
 
   finish(token: Pick<ConsumedToken, 'topic' | 'partition' | 'offset' | 'generation'>): FinishResult {
-    const s = this.parts.get(tpKey(token.topic, token.partition));
+    const s = this.parts.get(finishKey(token.topic, token.partition));
     if (!s || s.generation !== token.generation) {
       this.late++;
-      return { outcome: 'late' };
+      return LATE;
     }
-    const e = s.byOffset.get(String(token.offset));
-    if (!e || e.finished) return { outcome: 'unknown' };
+    const e = s.find(String(token.offset));
+    if (!e || e.finished) return UNKNOWN;
     e.finished = true;
     s.unfinished--;
     this.outstanding--;
     // Move the committable point over the unbroken run of finished msgs at the front.
-    while (s.head < s.entries.length && s.entries[s.head].finished) {
-      const done = s.entries[s.head++];
-      s.byOffset.delete(done.offset);
+    const entries = s.entries;
+    while (s.head < entries.length && entries[s.head].finished) {
+      const done = entries[s.head++];
+      s.byOffset?.delete(done.offset);
       s.lastFinished = done.offset;
     }
-    if (s.head > 1024 && s.head * 2 > s.entries.length) {
-      s.entries.splice(0, s.head);
+    if (s.byOffset && s.head === entries.length) s.byOffset = undefined; // nothing held: in order again
+    if (s.head > 1024 && s.head * 2 > entries.length) {
+      entries.splice(0, s.head);
       s.head = 0;
     }
-    return { outcome: 'ok' };
+    return OK;
   }
 
   /** msgs held for ordering: unfinished ones and finished ones behind an unfinished one (memory bound). */
