@@ -180,6 +180,9 @@ export class KafkaConsumerEngine {
       sessionTimeout: s.sessionTimeoutMs,
       heartbeatInterval: s.heartbeatIntervalMs,
       rebalanceTimeout: Math.max(60000, s.sessionTimeoutMs),
+      // The Java client's fetch.max.wait.ms: kafkajs waits 5 s by default, and a disconnect (a
+      // redeploy, a close) waits for the fetch in progress.
+      maxWaitTimeInMs: 500,
       // kafkajs restarts by itself after retriable errors; crashed() handles the others.
       retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 30000 },
     };
