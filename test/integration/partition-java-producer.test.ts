@@ -12,20 +12,16 @@
 // check is repeated with both producers seeing the new partition count.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { getTestKafka, type TestKafka } from '../support/kafka';
 import { kafkaClasspath } from '../support/kafka/classpath';
-import { compileJava } from '../support/kafka/java';
+import { compileJava, javaRun } from '../support/kafka/java';
 import { brokerNode, catchNode, collect, createTopic, getNode, helper, kafkaClient, partitionKeyNode, producerNode, readTopic, uniqueTopic, unloadFlow } from '../support/node-red';
 import { keyToBytes, partitionForKey } from '../../src/lib/kafka/murmur2';
 
-const run = promisify(execFile);
 const SOURCE = path.join(__dirname, '..', 'support', 'java', 'PartitionProducer.java');
-const LOG4J = path.join(__dirname, '..', 'support', 'kafka', 'log4j2-tools.properties');
 const changeNode = require(require.resolve('@node-red/nodes/core/function/15-change.js'));
 
 // ---------------------------------------------------------------------------
@@ -117,24 +113,7 @@ async function javaProduce(keys: Key[], topics: string[], prefix: string): Promi
     const keysFile = path.join(work, 'keys.bin');
     const outFile = path.join(work, 'partitions.bin');
     fs.writeFileSync(keysFile, encodeKeys(keys));
-    await run(
-      'java',
-      [
-        '-Xshare:auto',
-        '-XX:TieredStopAtLevel=1',
-        '-XX:+UseSerialGC',
-        `-Dlog4j2.configurationFile=${LOG4J}`,
-        '-cp',
-        `${classpath}${path.delimiter}${classes}`,
-        'PartitionProducer',
-        kafka.brokers.join(','),
-        keysFile,
-        outFile,
-        prefix,
-        ...topics,
-      ],
-      { timeout: 120_000, maxBuffer: 4 * 1024 * 1024 },
-    );
+    await javaRun('PartitionProducer', [kafka.brokers.join(','), keysFile, outFile, prefix, ...topics], { classpath: [classes], timeoutMs: 120_000 });
     const out = fs.readFileSync(outFile);
     let p = 0;
     const int = () => {

@@ -8,19 +8,15 @@
 // and the object Java wrote. DumpLogSegments confirms the batches are the Java client's.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { getTestKafka, parseDumpLogSegments, DUMP_LOG_SEGMENTS_CLASS, javaRun, NO_BROKER_LOGS_REASON, type TestKafka } from '../support/kafka';
 import { kafkaClasspath } from '../support/kafka/classpath';
 import { compileJava } from '../support/kafka/java';
 import { collect, commitNode, consumerNode, createTopic, helper, loadFlow, readTopic, uniqueTopic, unloadFlow } from '../support/node-red';
 
-const run = promisify(execFile);
 const SOURCE = path.join(__dirname, '..', 'support', 'java', 'ConsumerRoundTripProducer.java');
-const LOG4J = path.join(__dirname, '..', 'support', 'kafka', 'log4j2-tools.properties');
 const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
 
 /** One record as the Java producer reported it: its RecordMetadata and the bytes it sent. */
@@ -95,21 +91,10 @@ before(
       }),
     ]);
     const started = Date.now();
-    const { stdout } = await run(
-      'java',
-      [
-        '-Xshare:auto',
-        '-XX:TieredStopAtLevel=1',
-        '-XX:+UseSerialGC',
-        `-Dlog4j2.configurationFile=${LOG4J}`,
-        '-cp',
-        `${classpath}${path.delimiter}${classes}`,
-        'ConsumerRoundTripProducer',
-        kafka.brokers.join(','),
-        ...[...topics].map(([codec, topic]) => `${codec}=${topic}`),
-      ],
-      { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
-    );
+    const { stdout } = await javaRun('ConsumerRoundTripProducer', [kafka.brokers.join(','), ...[...topics].map(([codec, topic]) => `${codec}=${topic}`)], {
+      classpath: [classes],
+      timeoutMs: 120_000,
+    });
     parseJavaOutput(stdout);
     console.log(`# Java producer: ${written.length} records to ${topics.size} topics in ${Date.now() - started} ms`);
   },

@@ -79,6 +79,8 @@ export interface JavaSpawnOptions {
   log4jConfig?: string;
   /** Directory the JVM deletes if it finds itself orphaned. */
   cleanupDir?: string;
+  /** More class directories or jars after the Kafka classpath (e.g. a test program from compileJava). */
+  classpath?: string[];
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   stdio?: SpawnOptions['stdio'];
@@ -94,7 +96,7 @@ export async function javaSpawn(mainClass: string, args: string[], opts: JavaSpa
     ...(opts.cleanupDir ? [`-Dstreamsafe.cleanup=${opts.cleanupDir}`] : []),
     ...(opts.jvmArgs ?? []),
     '-cp',
-    [launcher, cp].join(path.delimiter),
+    [launcher, cp, ...(opts.classpath ?? [])].join(path.delimiter),
     'StreamsafeLauncher',
     mainClass,
     ...args,
