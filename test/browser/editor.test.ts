@@ -43,6 +43,39 @@ after(async () => {
   await red?.stop();
 });
 
+/**
+ * Types `value` into the field and waits until Node-RED's validation marks it invalid (or not);
+ * on failure it says what the validators read (the edit stack and the Start field).
+ */
+async function typeAndCheck(selector: string, value: string, invalid: boolean): Promise<void> {
+  await page.fill(selector, value);
+  const deadline = Date.now() + 15000;
+  for (;;) {
+    await page.dispatchEvent(selector, 'change');
+    const marked = await page.evaluate((sel) => document.querySelector(sel)?.classList.contains('input-error') ?? false, selector);
+    if (marked === invalid) return;
+    if (Date.now() > deadline) {
+      const seen = await page.evaluate(() => {
+        const R = (window as any).RED;
+        const stack = R.editor.getEditStack ? R.editor.getEditStack().map((n: { id?: string; type?: string }) => `${n.type}:${n.id}`) : 'no getEditStack';
+        return { stack, start: (document.querySelector('#node-input-start') as HTMLSelectElement | null)?.value };
+      });
+      throw new Error(`${selector} = "${value}": ${invalid ? 'not marked invalid' : 'still marked invalid'} after 15 s; editor: ${JSON.stringify(seen)}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * Closes the tray and waits until it is gone: Node-RED pops its edit stack when the close
+ * animation ends, and a dialog opened before then is popped in its place (the validators then
+ * no longer see it as open, and read the node's saved values instead of the dialog's).
+ */
+async function closeTray(): Promise<void> {
+  await page.evaluate(() => (window as any).RED.tray.close());
+  await page.waitForFunction(() => !document.querySelector('.red-ui-tray'), null, { timeout: 10000 });
+}
+
 async function trayText(): Promise<string> {
   return page.locator('.red-ui-tray').last().innerText();
 }
@@ -80,7 +113,7 @@ describe('editor', () => {
     assert.equal(await page.inputValue('#node-input-acks'), '0');
     assert.equal(await page.isChecked('#node-input-idempotence'), false);
     assert.equal(await page.inputValue('#node-input-retries'), '0');
-    await page.evaluate(() => (window as any).RED.tray.close());
+    await closeTray();
   });
 
   it('the broker dialog keeps SASL fields hidden until a mechanism is chosen', async () => {
@@ -95,7 +128,7 @@ describe('editor', () => {
     assert.equal(await page.isVisible('#node-config-input-username'), true);
     assert.equal(await page.getAttribute('#node-config-input-password', 'type'), 'password');
     await page.screenshot({ path: path.join(shots, 'broker-security.png') });
-    await page.evaluate(() => (window as any).RED.tray.close());
+    await closeTray();
     const def = 'streamsafe-kafka-broker';
     assert.equal(await page.evaluate((t) => { const d = (window as any).RED.nodes.getType(t); return d.paletteLabel.call(d); }, def), 'kafka broker');
   });
@@ -114,21 +147,13 @@ describe('editor', () => {
     assert.equal(await page.isVisible('#node-input-startTimestamp'), false);
     await page.selectOption('#node-input-start', 'timestamp');
     assert.equal(await page.isVisible('#node-input-startTimestamp'), true);
-    await page.fill('#node-input-startTimestamp', 'soon');
-    await page.dispatchEvent('#node-input-startTimestamp', 'change');
-    await page.waitForSelector('#node-input-startTimestamp.input-error', { timeout: 15000 });
-    await page.fill('#node-input-startTimestamp', '2026-01-31T12:00:00Z');
-    await page.dispatchEvent('#node-input-startTimestamp', 'change');
-    await page.waitForSelector('#node-input-startTimestamp:not(.input-error)', { timeout: 15000 });
-    await page.fill('#node-input-groupId', '');
-    await page.dispatchEvent('#node-input-groupId', 'change');
-    await page.waitForSelector('#node-input-groupId.input-error', { timeout: 15000 });
+    await typeAndCheck('#node-input-startTimestamp', 'soon', true);
+    await typeAndCheck('#node-input-startTimestamp', '2026-01-31T12:00:00Z', false);
+    await typeAndCheck('#node-input-groupId', '', true);
     await page.screenshot({ path: path.join(shots, 'consumer-source.png') });
     await page.click('#red-ui-tab-streamsafe-kafka-consumer-tab-group');
-    await page.fill('#node-input-heartbeatIntervalMs', '30000');
-    await page.dispatchEvent('#node-input-heartbeatIntervalMs', 'change');
-    await page.waitForSelector('#node-input-heartbeatIntervalMs.input-error', { timeout: 15000 });
-    await page.evaluate(() => (window as any).RED.tray.close());
+    await typeAndCheck('#node-input-heartbeatIntervalMs', '30000', true);
+    await closeTray();
     const commit = await page.locator('.red-ui-palette-node[data-palette-type="streamsafe-kafka-commit"] .red-ui-palette-label').innerText();
     assert.equal(commit.replace(/\s+/g, ' ').trim(), 'kafka commit');
   });
