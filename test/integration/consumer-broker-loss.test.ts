@@ -159,15 +159,20 @@ describe('consumer: a broker of the 3-broker cluster lost while consuming', () =
     const redelivered = delivered.length - byPos.size;
     const breaks = orderBreaks(delivered);
     const skips = breaks.filter((b) => b.got > b.after + 1);
+    let lastCommits: Map<number, number> | undefined;
     const committedEnd = await waitFor(
       'commits at the end of every partition',
       async () => {
         const c = await committedOffsets(brokers, groupId, topic);
+        lastCommits = c;
         return [...ends].every(([p, end]) => c.get(p) === end) ? c : undefined;
       },
       30_000,
       500,
-    );
+    ).catch((e: Error) => {
+      const log = runtime!.log().split('\n').filter((l) => /streamsafe-kafka-consumer/.test(l)).slice(-12).join('\n');
+      throw new Error(`${e.message}: commits ${JSON.stringify(Object.fromEntries(lastCommits ?? []))}, ends ${JSON.stringify(Object.fromEntries(ends))}; last status ${JSON.stringify(readJsonLines(files.status).slice(-2))}; consumer log:\n${log}`);
+    });
     const statuses = readJsonLines<{ t: number; fill?: string; text?: string }>(files.status);
     const lastStatus = statuses[statuses.length - 1];
     const consumerLog = runtime.log().split('\n').filter((l) => /\[(warn|error)\] \[streamsafe-kafka-consumer/.test(l));

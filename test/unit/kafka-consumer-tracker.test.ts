@@ -65,6 +65,12 @@ describe('OffsetTracker', () => {
     t.finish({ topic: 'a', partition: 0, offset: '7', generation: g0 });
     t.finish({ topic: 'a', partition: 0, offset: '8', generation: g0 });
     assert.deepEqual(t.committable(), [{ topic: 'a', partition: 0, offset: '9' }]);
+    const c = t.committable();
+    t.committed(c, t.generationsOf(c));
+    assert.deepEqual(t.committable(), []);
+    // Kept again: committed once more (the coordinator may have changed and lost the last commit).
+    t.assign([{ topic: 'a', partition: 0 }], true);
+    assert.deepEqual(t.committable(), [{ topic: 'a', partition: 0, offset: '9' }]);
     // Without keep (or after a restart of the consumer) every partition starts over.
     const r2 = t.assign([{ topic: 'a', partition: 0 }]);
     assert.deepEqual(r2.kept, []);

@@ -159,6 +159,9 @@ export class OffsetTracker {
       const k = tpKey(p.topic, p.partition);
       const old = keep ? before.get(k) : undefined;
       if (old) {
+        // Committed again to the (possibly new) coordinator: a commit acknowledged by a coordinator
+        // that died may not have reached the group's log.
+        old.committed = undefined;
         this.parts.set(k, old);
         this.outstanding += old.unfinished;
         kept.push({ ...p, next: old.lastSent === undefined ? undefined : (BigInt(old.lastSent) + 1n).toString() });
