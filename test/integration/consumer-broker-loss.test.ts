@@ -4,7 +4,7 @@
 // some of the topic's partitions: the consumer must find a new coordinator and new leaders.
 //
 // Asserted: deliveries go on while the broker is down (from GRACE_MS after the kill to the
-// restart, at least half of what is produced meanwhile is delivered); every record Kafka holds (read back
+// restart, at least a quarter of what is produced meanwhile is delivered); every record Kafka holds (read back
 // by Kafka's own ConsoleConsumer) reached the flow, with its key and value; no partition skips ahead in the flow's stream
 // (a step back is a redelivery from the committed offset, counted); the group's commits
 // reach the end of every partition; while commits fail the status says so (yellow, not green);
@@ -46,7 +46,10 @@ const PARTITIONS = 6;
  * Time a client may need to notice the loss and move on: the cluster declares a broker dead
  * after broker.session.timeout.ms (3 s in the test support), elects new leaders, and the
  * consumer finds the new coordinator. From then until the restart the consumer must keep
- * up with at least half of what is produced (STREAMSAFE_BROKER_LOSS_GRACE_MS).
+ * up with at least a quarter of what is produced (STREAMSAFE_BROKER_LOSS_GRACE_MS). Alone on the
+ * machine it keeps up with 75-90 %; under the full suite's load (2 cores, another test beside it)
+ * 37 % was seen. A stalled consumer delivers nothing, or a few records (10 in 10 s were seen before
+ * the fix this guards).
  */
 const GRACE_MS = env('GRACE_MS', 5_000);
 
@@ -190,7 +193,7 @@ describe('consumer: a broker of the 3-broker cluster lost while consuming', () =
     assert.equal(altered.length, 0, `altered: ${JSON.stringify(altered.slice(0, 5))}`);
     assert.equal(skips.length, 0, `a partition skipped ahead: ${JSON.stringify(skips.slice(0, 5))}`);
     assert.ok(
-      deliveredAfterGrace >= producedAfterGrace / 2,
+      deliveredAfterGrace >= producedAfterGrace / 4,
       `consumption goes on while the broker is down: ${deliveredAfterGrace} delivered from ${GRACE_MS / 1000} s after the kill to the restart, ${producedAfterGrace} acknowledged meanwhile`,
     );
     // A status never says green while finished offsets cannot be committed.
