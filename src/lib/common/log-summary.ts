@@ -202,3 +202,13 @@ export class LogSummary {
     this.timerAt = Infinity;
   }
 }
+
+/**
+ * A line about a node's connection or problems: the first as it is, then how often it came again
+ * (`t` translates the node catalogue's `log.problemRepeated`).
+ */
+export function problemLogLine(line: LogLine, t: (key: string, values?: Record<string, string | number>) => string): string {
+  if (line.type === 'first') return line.reason;
+  const seconds = Math.max(1, Math.round(line.periodMs / 1000));
+  return t('log.problemRepeated', { count: line.count, seconds, problem: line.reason });
+}

@@ -3,10 +3,9 @@
 // the guarantees); control msgs on the input: pause, resume, seek, commit.
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { localStatus, msg as message, statusPublisher, type StatusMessage, type StatusText } from '../../lib/common/status-message';
-import { LogSummary } from '../../lib/common/log-summary';
+import { LogSummary, problemLogLine } from '../../lib/common/log-summary';
 import { nodeSettings, timingsFrom } from '../../lib/common/settings-timings';
 import { boundedDelay } from '../../lib/common/timers';
-import { problemLogLine } from '../../lib/kafka/producer/failure-log';
 import { registerKafkajsCodecs } from '../../lib/kafka/codecs';
 import { ConsumerControlError, DEFAULT_CONSUMER_TIMINGS, KafkaConsumerEngine, type ConsumerTimings } from '../../lib/kafka/consumer/consumer';
 import { deregisterConsumer, registerConsumer, type FinishHandler } from '../../lib/kafka/consumer/finish-registry';

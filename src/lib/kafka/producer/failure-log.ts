@@ -64,9 +64,5 @@ export function recordLogLine(line: LogLine, t: Translate): string {
   return t('log.recordsFailed', { count: line.count, seconds, error, keys });
 }
 
-/** A line about the producer (connection, problems): the first as it is, then how often it came again. */
-export function problemLogLine(line: LogLine, t: Translate): string {
-  if (line.type === 'first') return line.reason;
-  const seconds = Math.max(1, Math.round(line.periodMs / 1000));
-  return t('log.problemRepeated', { count: line.count, seconds, problem: line.reason });
-}
+// A line about the producer's connection or problems: the shared rendering of common/log-summary.
+export { problemLogLine } from '../../common/log-summary';
