@@ -124,6 +124,36 @@ function tapCounts(file) {
   return counts;
 }
 
+/**
+ * The failed tests of a TAP report, each with its error (the YAML block node:test
+ * writes under "not ok", without the stack past its first lines). Suites that only
+ * failed because a test in them did are left out.
+ */
+function tapFailures(file) {
+  let lines;
+  try {
+    lines = fs.readFileSync(file, 'utf8').split('\n');
+  } catch {
+    return [];
+  }
+  const failures = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^(\s*)not ok \d+ - (.*)$/.exec(lines[i]);
+    if (!m) continue;
+    const indent = m[1].length;
+    const block = [];
+    let j = i + 1;
+    if (/^\s*---$/.test(lines[j] ?? '')) {
+      for (j++; j < lines.length && !/^\s*\.\.\.$/.test(lines[j]); j++) block.push(lines[j].slice(indent + 2));
+    }
+    if (block.some((l) => /^failureType: 'subtestsFailed'/.test(l))) continue;
+    const stackAt = block.findIndex((l) => /^stack: /.test(l));
+    const shown = (stackAt >= 0 ? block.slice(0, stackAt + 4) : block).filter((l) => !/^(duration_ms|type):/.test(l));
+    failures.push(`✖ ${m[2]}\n${shown.slice(0, 40).map((l) => `    ${l}`).join('\n')}`);
+  }
+  return failures;
+}
+
 function tailFile(file, lines) {
   try {
     return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
@@ -181,6 +211,7 @@ async function main() {
   }
   let code = 0;
   const totals = { pass: 0, fail: 0, skipped: 0 };
+  const failures = [];
   for (const leg of legs) {
     if (interrupted) break;
     console.log(`\ntest.js: ---- ${leg.name}: ${leg.files.length} file(s) ----`);
@@ -203,6 +234,7 @@ async function main() {
       });
     });
     const counts = tapCounts(tap);
+    for (const f of tapFailures(tap)) failures.push(`[${leg.name}] ${f}`);
     fs.rmSync(tap, { force: true });
     totals.pass += counts.pass;
     totals.fail += counts.fail;
@@ -224,6 +256,8 @@ async function main() {
     }
     await stopBroker(broker.child);
   }
+  // Last, so that a CI showing only the end of the output shows why.
+  if (failures.length) console.error(`\n---- ${failures.length} failed test(s) ----\n${failures.join('\n')}\n----`);
   return code;
 }
 

@@ -133,7 +133,11 @@ describe('kafka producer node across a broker outage', () => {
       const lines = errors.map((a) => String(a[0])).filter((l) => /ProducerClosedError|DeliveryTimeoutError/.test(l));
       const counted = lines.reduce((n, l) => n + (/^A record failed/.test(l) ? 1 : Number(/^(\d+) more records failed/.exec(l)?.[1] ?? 0)), 0);
       assert.equal(counted, 20, lines.join('\n'));
-      assert.ok(lines.length <= 3, `${lines.length} log lines for 20 failures:\n${lines.join('\n')}`);
+      // Records whose delivery timeout passes first fail with DeliveryTimeoutError, the rest when the
+      // close bound ends with ProducerClosedError (which comes first is a race of two 6 s timers):
+      // at most a first line and a summary of each kind.
+      const kinds = new Set(lines.map((l) => /ProducerClosedError|DeliveryTimeoutError/.exec(l)![0]));
+      assert.ok(lines.length <= 2 * kinds.size, `${lines.length} log lines for 20 failures:\n${lines.join('\n')}`);
     } finally {
       await kafka.startBroker(0);
     }
