@@ -18,6 +18,7 @@
 import type { Admin, Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { boundedDelay } from '../../common/timers';
 import type { FinishAnswer, FinishSource } from './finish-registry';
+import { fixKafkajsRunner } from './kafkajs-runner-fix';
 import { recordToMsg, type ConsumedMsg } from './message';
 import type { ConsumerSettings } from './settings';
 import { OffsetTracker, tpKey, type ConsumedToken, type OffsetCommit, type TopicPartition } from './tracker';
@@ -99,6 +100,9 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   });
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
+
+// kafkajs 2.2.4 can hang the process when a consumer stops while it rebuilds its fetchers.
+fixKafkajsRunner();
 
 export class KafkaConsumerEngine {
   readonly tracker = new OffsetTracker();
