@@ -13,7 +13,15 @@ const EVENTS = { GROUP_JOIN: 'join', REBALANCING: 'rebal', CRASH: 'crash', CONNE
 /** A kafkajs stand-in: one partition of `count` records, handed over in batches of `batchSize`. */
 function fakeKafka(count: number, batchSize: number, heartbeatMs: number) {
   const commits: Array<Array<{ topic: string; partition: number; offset: string }>> = [];
-  const control = { failCommits: false };
+  const control: {
+    failCommits: boolean;
+    /** commits answer late, and fail (kafkajs asking a coordinator that moved) */
+    commitsHang: boolean;
+    heartbeat?: () => Promise<void>;
+    heartbeats: number;
+    /** what eachBatch threw, and when */
+    batchError?: { error: Error; at: number };
+  } = { failCommits: false, commitsHang: false, heartbeats: 0 };
   const listeners = new Map<string, (e: unknown) => void>();
   let running = true;
   const consumer = {
@@ -29,6 +37,10 @@ function fakeKafka(count: number, batchSize: number, heartbeatMs: number) {
     seek: () => {},
     commitOffsets: async (c: Array<{ topic: string; partition: number; offset: string }>) => {
       await sleep(5);
+      if (control.commitsHang) {
+        await sleep(3000);
+        throw new Error('This is not the correct coordinator for this group');
+      }
       if (control.failCommits) throw new Error('The coordinator is not available');
       commits.push(c);
     },
@@ -39,13 +51,21 @@ function fakeKafka(count: number, batchSize: number, heartbeatMs: number) {
         while (running && next < count) {
           const messages = Array.from({ length: Math.min(batchSize, count - next) }, (_, i) => ({ offset: String(next + i), timestamp: '0', key: null, value: Buffer.from('v'), headers: {} }));
           let resolved = next - 1;
-          await eachBatch({
-            batch: { topic: 't', partition: 0, messages },
-            resolveOffset: (o: string) => (resolved = Number(o)),
-            heartbeat: () => sleep(heartbeatMs),
-            isRunning: () => running,
-            isStale: () => false,
-          });
+          try {
+            await eachBatch({
+              batch: { topic: 't', partition: 0, messages },
+              resolveOffset: (o: string) => (resolved = Number(o)),
+              heartbeat: () => {
+                control.heartbeats++;
+                return control.heartbeat ? control.heartbeat() : sleep(heartbeatMs);
+              },
+              isRunning: () => running,
+              isStale: () => false,
+            });
+          } catch (e) {
+            control.batchError = { error: e as Error, at: Date.now() };
+            return;
+          }
           next = resolved + 1;
         }
       })();
@@ -132,5 +152,44 @@ describe('KafkaConsumerEngine (stand-in kafkajs)', () => {
     assert.equal(commits.flat().at(-1)?.offset, '5');
     assert.equal(engine.snapshot().commitFailing, undefined);
     await engine.close();
+  });
+
+  it('a heartbeat answered NOT_COORDINATOR goes to kafkajs at once: no wait for a commit that cannot succeed', async () => {
+    const { kafka, control } = fakeKafka(1000, 1000, 1);
+    const settings = consumerSettingsFrom({ broker: 'b', topics: 't', groupId: 'g' });
+    const got: Array<{ [TOKEN_PROPERTY]?: unknown }> = [];
+    const engine = new KafkaConsumerEngine(kafka, settings, 'n4', { deliver: (m) => void got.push(m) }, timings);
+    control.commitsHang = true;
+    let asked = 0;
+    control.heartbeat = async () => {
+      // The first heartbeat (at the limit of 100 outstanding) finishes them and says the coordinator moved.
+      if (asked++ === 0) for (const m of got) engine.finish(m[TOKEN_PROPERTY] as never, 'commitNode');
+      throw Object.assign(new Error('This is not the correct coordinator for this group'), { type: 'NOT_COORDINATOR_FOR_GROUP' });
+    };
+    const started = Date.now();
+    engine.start();
+    while (!control.batchError && Date.now() - started < 5000) await sleep(5);
+    assert.equal(control.batchError?.error.message, 'This is not the correct coordinator for this group');
+    assert.ok(control.batchError!.at - started < 500, `rethrown after ${control.batchError!.at - started} ms`);
+    assert.equal(got.length, 100, 'the batch stopped at the heartbeat');
+    await engine.close().catch(() => {});
+  });
+
+  it('a heartbeat failing with the coordinator away pauses our own heartbeats for an interval; msgs keep flowing', async () => {
+    const { kafka, control } = fakeKafka(5000, 5000, 1);
+    const settings = consumerSettingsFrom({ broker: 'b', topics: 't', groupId: 'g', heartbeatIntervalMs: '3000', maxOutstanding: '10000' });
+    let sent = 0;
+    const engine = new KafkaConsumerEngine(kafka, settings, 'n5', { deliver: () => void sent++ }, timings);
+    control.heartbeat = async () => {
+      throw new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092');
+    };
+    engine.start();
+    const started = Date.now();
+    while (sent < 5000 && Date.now() - started < 5000) await sleep(5);
+    assert.equal(sent, 5000);
+    assert.equal(control.batchError, undefined, 'the batch went on');
+    // 25 chances (every 200 msgs and at the end); one tried, the rest within the quiet interval.
+    assert.equal(control.heartbeats, 1);
+    await engine.close().catch(() => {});
   });
 });

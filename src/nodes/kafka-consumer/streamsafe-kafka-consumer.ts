@@ -105,6 +105,7 @@ export = function (RED: NodeAPI) {
           lastProblem = err.message;
           if (kind === 'lag') node.debug(t('warn.lag', { reason: err.message }));
           else if (kind === 'commit') problemLog.add('commit', t('warn.commit', { reason: err.message }));
+          else if (kind === 'leave') node.warn(t('warn.leave', { reason: err.message, ms: settings.sessionTimeoutMs }));
           else if (kind === 'internal') node.error(t('errors.internal', { reason: err.stack ?? err.message }));
           else problemLog.add('crash', t('errors.crash', { reason: err.message }));
           refreshStatus();

@@ -32,7 +32,7 @@ export interface ConsumerHooks {
   /** Partitions given up while `orphaned` of their msgs were still in the flow. */
   onRevoked?(revoked: TopicPartition[], orphaned: number): void;
   /** Something went wrong that the node should report (a commit failed, a lag lookup failed...). */
-  onProblem?(kind: 'commit' | 'lag' | 'start' | 'crash' | 'internal', err: Error): void;
+  onProblem?(kind: 'commit' | 'lag' | 'start' | 'crash' | 'leave' | 'internal', err: Error): void;
   /** Debug notes. */
   onInfo?(text: string): void;
 }
@@ -129,6 +129,8 @@ export class KafkaConsumerEngine {
   private userPaused = new Map<string, Set<number> | 'all'>();
   private wake?: () => void;
   private waiting = false;
+  /** our own heartbeats pause until then after one failed with the coordinator away */
+  private heartbeatQuietUntil = 0;
   private runs = 0;
 
   constructor(
@@ -371,22 +373,31 @@ export class KafkaConsumerEngine {
   }
 
   /**
-   * heartbeat() between msgs and while waiting. A rebalance (or an unknown member) goes on to
-   * kafkajs once the finished offsets are committed (before the partitions may be given up);
-   * other heartbeat failures (the coordinator away) are left to kafkajs's own heartbeat after the
-   * batch, so the flow is still fed from the partitions whose leaders answer. The periodic commit
-   * is not awaited here: with the coordinator away it would hold the batch for up to its timeout.
+   * heartbeat() between msgs and while waiting. On REBALANCE_IN_PROGRESS the finished offsets
+   * are committed (the coordinator still takes commits of the ending generation) before kafkajs
+   * rejoins and the partitions may be given up. On NOT_COORDINATOR, ILLEGAL_GENERATION or
+   * UNKNOWN_MEMBER_ID a commit cannot succeed (kafkajs sends it to the coordinator it knew, with
+   * the generation that ended) and waiting for it would only hold the batch loop: kafkajs rejoins
+   * at once. Other failures (the coordinator away) are left to kafkajs's own heartbeat after the
+   * batch, so the flow is still fed from the partitions whose leaders answer; our own heartbeats
+   * then pause for a heartbeat interval instead of dialling the lost coordinator between every
+   * 200 msgs. The periodic commit is not awaited here: with the coordinator away it would hold
+   * the batch for up to its timeout.
    */
   private async heartbeatOrCommit(p: EachBatchPayload): Promise<void> {
-    try {
-      await p.heartbeat();
-    } catch (e) {
-      const type = (e as { type?: string }).type;
-      if (type === 'REBALANCE_IN_PROGRESS' || type === 'NOT_COORDINATOR_FOR_GROUP' || type === 'ILLEGAL_GENERATION' || type === 'UNKNOWN_MEMBER_ID') {
-        await this.commitFinished(true).catch(() => {});
-        throw e;
+    if (Date.now() >= this.heartbeatQuietUntil) {
+      try {
+        await p.heartbeat();
+      } catch (e) {
+        const type = (e as { type?: string }).type;
+        if (type === 'REBALANCE_IN_PROGRESS') {
+          await this.commitFinished(true).catch(() => {});
+          throw e;
+        }
+        if (type === 'NOT_COORDINATOR_FOR_GROUP' || type === 'ILLEGAL_GENERATION' || type === 'UNKNOWN_MEMBER_ID') throw e;
+        this.heartbeatQuietUntil = Date.now() + this.settings.heartbeatIntervalMs;
+        this.hooks.onInfo?.(`heartbeat: ${(e as Error).message}`);
       }
-      this.hooks.onInfo?.(`heartbeat: ${(e as Error).message}`);
     }
     if (p.isRunning()) void this.commitFinished(false).catch(() => {});
     else await this.commitFinished(true).catch(() => {});
@@ -661,14 +672,17 @@ export class KafkaConsumerEngine {
     const consumer = this.consumer;
     if (consumer && this.tracksFinishing) {
       try {
-        await withTimeout(this.commitFinished(true), left(), 'the last commit');
+        // At most 60 % of the bound: leaving the group needs the rest (with the coordinator
+        // away a commit can take all of it, and a member that did not leave holds its
+        // partitions from the others for a session timeout).
+        await withTimeout(this.commitFinished(true), Math.min(left(), this.timings.closeMaxMs * 0.6), 'the last commit');
       } catch {
         /* reported through onProblem */
       }
     }
     const orphaned = this.tracker.outstanding;
     this.tracker.revokeAll();
-    if (consumer) await withTimeout(consumer.disconnect(), left(), 'leaving the group').catch((e) => this.hooks.onProblem?.('internal', e as Error));
+    if (consumer) await withTimeout(consumer.disconnect(), left(), 'leaving the group').catch((e) => this.hooks.onProblem?.('leave', e as Error));
     this.consumer = undefined;
     if (this.admin) await withTimeout(this.admin.disconnect(), left(), 'closing the admin client').catch(() => {});
     this.setState('stopped');
