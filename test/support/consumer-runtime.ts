@@ -63,7 +63,7 @@ export async function startRuntime(name: string, flows: unknown[], opts: { timeo
   flows = placed(flows);
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), `streamsafe-consumer-${name}-`));
   const port = await freePort();
-  const settings = prepareUserDir(userDir, { flows, port, logLevel: 'info' });
+  const settings = prepareUserDir(userDir, { flows, port, logLevel: process.env.STREAMSAFE_RUNTIME_LOG_LEVEL ?? 'info' });
   let output = '';
   const child = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', settings], {
     stdio: ['ignore', 'pipe', 'pipe'],
