@@ -29,7 +29,7 @@ const runner = {
     },
   },
   heartbeat: async () => {},
-  fetch: kafkajsRunner().prototype.fetch,
+  fetch: kafkajsRunner().prototype.fetch as unknown as (nodeId: number) => Promise<unknown[]>,
 };
 const manager = createFetchManager({
   logger: silent,
