@@ -186,9 +186,10 @@ export class KafkaConsumerEngine {
       sessionTimeout: s.sessionTimeoutMs,
       heartbeatInterval: s.heartbeatIntervalMs,
       rebalanceTimeout: Math.max(60000, s.sessionTimeoutMs),
-      // kafkajs's fetch wait stays at its 5 s default, although a disconnect (a redeploy, a close)
-      // then waits up to that long for the fetch in progress: with Java's 500 ms, consumption
-      // stopped while a broker was down in 2 of 3 runs of the broker-loss test (0 in 3 with 5 s).
+      // Java's fetch.max.wait.ms (kafkajs waits 5 s): a close or redeploy waits for the fetch in
+      // progress. (It once stalled consumption while the coordinator was down: each empty fetch
+      // made kafkajs heartbeat the dead coordinator and stop every fetcher; kafkajs-runner-fix.ts.)
+      maxWaitTimeInMs: 500,
       // kafkajs restarts by itself after retriable errors; crashed() handles the others.
       retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 30000 },
     };
