@@ -26,7 +26,7 @@ import {
   endOffsets,
   groupCoordinatorIndex,
   keyedRecord,
-  orderBreaks,
+  checkDelivered,
   readDelivered,
   readJsonLines,
   startRuntime,
@@ -62,6 +62,7 @@ before(async () => {
 });
 after(async () => {
   await runtime?.stop({ removeDir: true });
+  if (runtime && process.env.STREAMSAFE_KEEP_CONSUMER_FILES === '1') fs.writeFileSync(path.join(work, 'runtime.log'), runtime.log());
   await kafka?.stop();
   if (process.env.STREAMSAFE_KEEP_CONSUMER_FILES !== '1') fs.rmSync(work, { recursive: true, force: true });
 });
@@ -153,15 +154,7 @@ describe('consumer: a broker of the 3-broker cluster lost while consuming', () =
     );
     const doneAt = Date.now();
     const delivered = readDelivered(files.delivered);
-    const byPos = new Map(delivered.map((d) => [`${d.partition}/${d.offset}`, d]));
-    const lost = stored.filter((s) => !byPos.has(`${s.partition}/${s.offset}`));
-    const altered = stored.filter((s) => {
-      const d = byPos.get(`${s.partition}/${s.offset}`);
-      return d && (d.key !== s.key || d.value !== s.value);
-    });
-    const redelivered = delivered.length - byPos.size;
-    const breaks = orderBreaks(delivered);
-    const skips = breaks.filter((b) => b.got > b.after + 1);
+    const { lost, altered, redelivered, skips, stepsBack } = checkDelivered(stored, delivered);
     let lastCommits: Map<number, number> | undefined;
     const committedEnd = await waitFor(
       'commits at the end of every partition',
@@ -184,7 +177,7 @@ describe('consumer: a broker of the 3-broker cluster lost while consuming', () =
     t.diagnostic(
       `killed node-${victim + 1} (group coordinator) at ${((killedAt - t0) / 1000).toFixed(1)} s for ${DOWN_MS / 1000} s; ` +
         `sent ${RECORDS}, acked ${acked.size} (${failedSends} failed sends, sent again; ${ackedMissing.length} 'acknowledged' by kafkajs but not stored), stored ${stored.length}; delivered ${delivered.length} ` +
-        `(${deliveredBeforeKill} before the kill, ${deliveredWhileDown} while down, ${deliveredAfterGrace} from ${GRACE_MS / 1000} s after the kill to the restart while ${producedAfterGrace} were acknowledged; redelivered ${redelivered}, steps back ${breaks.length - skips.length}); ` +
+        `(${deliveredBeforeKill} before the kill, ${deliveredWhileDown} while down, ${deliveredAfterGrace} from ${GRACE_MS / 1000} s after the kill to the restart while ${producedAfterGrace} were acknowledged; redelivered ${redelivered}, steps back ${stepsBack}); ` +
         `all delivered ${((doneAt - restartedAt) / 1000).toFixed(1)} s after the restart; ` +
         `statuses during the outage: ${JSON.stringify([...new Set(statuses.filter((s) => s.t >= killedAt && s.t <= restartedAt + 5000).map((s) => `${s.fill}:${s.text}`))].slice(0, 8))}; ` +
         `last status ${lastStatus?.fill}:"${lastStatus?.text}"; final commits ${JSON.stringify(Object.fromEntries(committedEnd))}`,

@@ -27,7 +27,7 @@ import {
   endOffsets,
   groupCoordinatorIndex,
   keyedRecord,
-  orderBreaks,
+  checkDelivered,
   readDelivered,
   readJsonLines,
   startRuntime,
@@ -212,14 +212,7 @@ describe('consumer under repeated faults: brokers killed one after another, a re
     await poller.disconnect();
 
     const delivered = readDelivered(files.delivered);
-    const byPos = new Map(delivered.map((d) => [`${d.partition}/${d.offset}`, d]));
-    const lost = stored.filter((s) => !byPos.has(`${s.partition}/${s.offset}`));
-    const altered = stored.filter((s) => {
-      const d = byPos.get(`${s.partition}/${s.offset}`);
-      return d && (d.key !== s.key || d.value !== s.value);
-    });
-    const breaks = orderBreaks(delivered);
-    const skips = breaks.filter((b) => b.got > b.after + 1);
+    const { lost, altered, redelivered, skips, stepsBack } = checkDelivered(stored, delivered);
     // A delivery after a commit was seen, of an offset below it: a committed record came again.
     const committedAgain: Array<{ partition: number; offset: number; at: number; committed: number; seenAt: number }> = [];
     let c = 0;
@@ -231,7 +224,6 @@ describe('consumer under repeated faults: brokers killed one after another, a re
       const h = highest.get(d.partition);
       if (h && d.offset < h.offset) committedAgain.push({ partition: d.partition, offset: d.offset, at: d.at, committed: h.offset, seenAt: h.seenAt });
     }
-    const redelivered = delivered.length - byPos.size;
     const statuses = readJsonLines<{ t: number; fill?: string; text?: string }>(files.status);
     const lastStatus = statuses[statuses.length - 1];
     const logs = runtimes.map((r) => r.log());
@@ -239,7 +231,7 @@ describe('consumer under repeated faults: brokers killed one after another, a re
 
     t.diagnostic(
       `${events.join(', ')}; sent ${sent} (${failedSends} failed sends, sent again), stored ${stored.length}; ` +
-        `delivered ${delivered.length} (redelivered ${redelivered}, steps back ${breaks.length - skips.length}); ` +
+        `delivered ${delivered.length} (redelivered ${redelivered}, steps back ${stepsBack}); ` +
         `${commitsSeen.length} commit polls; final commits ${JSON.stringify(Object.fromEntries(committedEnd))}; last status ${lastStatus?.fill}:"${lastStatus?.text}"`,
     );
     // kafkajs (the load generator) may report records sent that Kafka does not hold; most must be there.

@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AssignerProtocol, CompressionTypes, Kafka, logLevel, type Producer } from 'kafkajs';
+import type { ConsoleRecord } from './kafka/console-consumer';
 import { freePort } from './kafka/ports';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -283,6 +284,32 @@ export function orderBreaks(delivered: Delivered[]): Array<{ partition: number; 
     last.set(d.partition, d.offset);
   }
   return breaks;
+}
+
+/** What the flows saw against what Kafka holds (read by Kafka's own consumer). */
+export interface DeliveryCheck {
+  /** stored records no flow saw */
+  lost: ConsoleRecord[];
+  /** stored records a flow saw with another key or value */
+  altered: ConsoleRecord[];
+  /** deliveries beyond the first of a record */
+  redelivered: number;
+  /** per partition, a delivery past the next offset (a record skipped) */
+  skips: Array<{ partition: number; after: number; got: number }>;
+  /** per partition, a delivery of an earlier offset (a redelivery from a committed offset) */
+  stepsBack: number;
+}
+
+export function checkDelivered(stored: ConsoleRecord[], delivered: Delivered[]): DeliveryCheck {
+  const byPos = new Map(delivered.map((d) => [`${d.partition}/${d.offset}`, d]));
+  const lost = stored.filter((s) => !byPos.has(`${s.partition}/${s.offset}`));
+  const altered = stored.filter((s) => {
+    const d = byPos.get(`${s.partition}/${s.offset}`);
+    return d && (d.key !== s.key || d.value !== s.value);
+  });
+  const breaks = orderBreaks(delivered);
+  const skips = breaks.filter((b) => b.got > b.after + 1);
+  return { lost, altered, redelivered: delivered.length - byPos.size, skips, stepsBack: breaks.length - skips.length };
 }
 
 // ---- Kafka side -----------------------------------------------------------------------
