@@ -25,7 +25,7 @@ import {
   countLines,
   endOffsets,
   groupCoordinatorIndex,
-  keyedRecord,
+  produceSteadily,
   checkDelivered,
   readDelivered,
   readJsonLines,
@@ -89,33 +89,14 @@ describe('consumer: a broker of the 3-broker cluster lost while consuming', () =
     const victim = groupCoordinatorIndex(kafka.logFile, groupId) ?? 0;
 
     // A kafkajs producer (acks=all, not idempotent: after a failed send an idempotent kafkajs
-    // producer keeps failing), every 50 ms the records due so far in one send; a failed send is
-    // sent again until acknowledged (a copy stored twice is fine: delivery is checked per offset).
+    // producer keeps failing) writes RECORDS evenly over PRODUCE_MS.
     const producer = await connectProducer(brokers);
-    const acked = new Map<string, number>(); // value → time acknowledged
-    let failedSends = 0;
-    let sent = 0;
-    const t0 = Date.now();
-    const producing = (async () => {
-      const retry: Array<{ key: string; value: string }> = [];
-      while (sent < RECORDS || retry.length) {
-        const due = Math.min(RECORDS, Math.ceil((RECORDS * (Date.now() - t0 + 100)) / PRODUCE_MS));
-        const messages = retry.splice(0);
-        for (; sent < due; sent++) messages.push(keyedRecord(sent, 60));
-        if (messages.length) {
-          try {
-            await producer.send({ topic, acks: -1, messages, timeout: 5000 });
-            const now = Date.now();
-            for (const m of messages) acked.set(m.value, now);
-          } catch {
-            failedSends++;
-            retry.push(...messages);
-            if (Date.now() - t0 > PRODUCE_MS + 60_000) throw new Error(`records still not acknowledged 60 s after the last was due (${retry.length})`);
-          }
-        }
-        await sleep(50);
-      }
-    })();
+    const load = produceSteadily(producer, topic, {
+      due: (elapsed) => Math.min(RECORDS, Math.ceil((RECORDS * (elapsed + 100)) / PRODUCE_MS)),
+      stop: (sent) => sent >= RECORDS,
+      giveUpMs: PRODUCE_MS + 60_000,
+    });
+    const { acked, startedAt: t0 } = load;
 
     await sleep(Math.max(0, KILL_AT_MS - (Date.now() - t0)));
     const deliveredBeforeKill = countLines(files.delivered);
@@ -129,7 +110,7 @@ describe('consumer: a broker of the 3-broker cluster lost while consuming', () =
     const producedAfterGrace = [...acked.values()].filter((at) => at > killedAt + GRACE_MS && at <= downUntil).length;
     await kafka.startBroker(victim);
     const restartedAt = Date.now();
-    await producing;
+    await load.done;
     await producer.disconnect();
     assert.equal(acked.size, RECORDS, 'every record acknowledged in the end');
 
@@ -176,7 +157,7 @@ describe('consumer: a broker of the 3-broker cluster lost while consuming', () =
 
     t.diagnostic(
       `killed node-${victim + 1} (group coordinator) at ${((killedAt - t0) / 1000).toFixed(1)} s for ${DOWN_MS / 1000} s; ` +
-        `sent ${RECORDS}, acked ${acked.size} (${failedSends} failed sends, sent again; ${ackedMissing.length} 'acknowledged' by kafkajs but not stored), stored ${stored.length}; delivered ${delivered.length} ` +
+        `sent ${RECORDS}, acked ${acked.size} (${load.failedSends} failed sends, sent again; ${ackedMissing.length} 'acknowledged' by kafkajs but not stored), stored ${stored.length}; delivered ${delivered.length} ` +
         `(${deliveredBeforeKill} before the kill, ${deliveredWhileDown} while down, ${deliveredAfterGrace} from ${GRACE_MS / 1000} s after the kill to the restart while ${producedAfterGrace} were acknowledged; redelivered ${redelivered}, steps back ${stepsBack}); ` +
         `all delivered ${((doneAt - restartedAt) / 1000).toFixed(1)} s after the restart; ` +
         `statuses during the outage: ${JSON.stringify([...new Set(statuses.filter((s) => s.t >= killedAt && s.t <= restartedAt + 5000).map((s) => `${s.fill}:${s.text}`))].slice(0, 8))}; ` +

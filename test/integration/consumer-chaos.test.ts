@@ -26,7 +26,7 @@ import {
   consumerFlow,
   endOffsets,
   groupCoordinatorIndex,
-  keyedRecord,
+  produceSteadily,
   checkDelivered,
   readDelivered,
   readJsonLines,
@@ -116,32 +116,17 @@ describe('consumer under repeated faults: brokers killed one after another, a re
       }
     })();
 
-    // A kafkajs producer (acks=all) writes RATE records/s; a failed send is sent again until
-    // acknowledged (a copy stored twice is fine: delivery is checked per offset).
+    // A kafkajs producer (acks=all) writes RATE records/s until the rounds are over.
     const producer = await connectProducer(brokers);
     clients.push(producer);
-    let sent = 0;
-    let failedSends = 0;
     let producingUntil = Infinity;
-    const t0 = Date.now();
-    const producing = (async () => {
-      const retry: Array<{ key: string; value: string }> = [];
-      while (!finished && (Date.now() < producingUntil || retry.length)) {
-        const due = Math.floor(((Date.now() - t0) * RATE) / 1000);
-        const messages = retry.splice(0);
-        if (Date.now() < producingUntil) for (; sent < due; sent++) messages.push(keyedRecord(sent, 60));
-        if (messages.length) {
-          try {
-            await producer.send({ topic, acks: -1, messages, timeout: 5000 });
-          } catch {
-            failedSends++;
-            retry.push(...messages);
-            if (Date.now() - t0 > (ROUNDS + 4) * (DOWN_MS + UP_MS) + 60_000) throw new Error(`records still not acknowledged (${retry.length})`);
-          }
-        }
-        await sleep(50);
-      }
-    })();
+    const load = produceSteadily(producer, topic, {
+      due: (elapsed) => Math.floor((elapsed * RATE) / 1000),
+      stop: () => Date.now() >= producingUntil,
+      abandoned: () => finished,
+      giveUpMs: (ROUNDS + 4) * (DOWN_MS + UP_MS) + 60_000,
+    });
+    const t0 = load.startedAt;
 
     // The rounds. Victims: the coordinator, then the brokers in turn, the coordinator again last.
     const events: string[] = [];
@@ -179,7 +164,7 @@ describe('consumer under repeated faults: brokers killed one after another, a re
       victim = (victim + 1) % brokers.length;
     }
     producingUntil = Date.now();
-    await producing;
+    await load.done;
     await producer.disconnect();
 
     // Everything Kafka holds, read by Kafka's own consumer, must reach the flow.
@@ -230,12 +215,12 @@ describe('consumer under repeated faults: brokers killed one after another, a re
     const unhandled = logs.flatMap((l) => l.split('\n').filter((line) => /unhandled|uncaught|Internal error/i.test(line)));
 
     t.diagnostic(
-      `${events.join(', ')}; sent ${sent} (${failedSends} failed sends, sent again), stored ${stored.length}; ` +
+      `${events.join(', ')}; sent ${load.sent} (${load.failedSends} failed sends, sent again), stored ${stored.length}; ` +
         `delivered ${delivered.length} (redelivered ${redelivered}, steps back ${stepsBack}); ` +
         `${commitsSeen.length} commit polls; final commits ${JSON.stringify(Object.fromEntries(committedEnd))}; last status ${lastStatus?.fill}:"${lastStatus?.text}"`,
     );
     // kafkajs (the load generator) may report records sent that Kafka does not hold; most must be there.
-    assert.ok(stored.length >= sent / 2, `Kafka holds ${stored.length} of ${sent} sent`);
+    assert.ok(stored.length >= load.sent / 2, `Kafka holds ${stored.length} of ${load.sent} sent`);
     assert.equal(lost.length, 0, `lost: ${JSON.stringify(lost.slice(0, 5))}`);
     assert.equal(altered.length, 0, `altered: ${JSON.stringify(altered.slice(0, 5))}`);
     assert.equal(skips.length, 0, `a partition skipped ahead: ${JSON.stringify(skips.slice(0, 5))}`);

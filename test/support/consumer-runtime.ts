@@ -437,6 +437,45 @@ export async function produceKeyed(producer: Producer, topic: string, from: numb
   }
 }
 
+/**
+ * A steady load for the fault tests: every 50 ms the records due so far (`due(elapsed ms)`, as
+ * keyedRecord(i, 60)) go in one send (acks=all); a failed send is sent again until acknowledged
+ * (a copy stored twice is fine: the tests check delivery per offset). Ends once `stop(sent)` says so
+ * and nothing waits to be sent again, or at once when `abandoned()` (the test ended); gives up
+ * (rejects) after `giveUpMs`.
+ */
+export function produceSteadily(
+  producer: Producer,
+  topic: string,
+  o: { due: (elapsedMs: number) => number; stop: (sent: number) => boolean; abandoned?: () => boolean; giveUpMs: number },
+): { readonly sent: number; readonly failedSends: number; acked: Map<string, number>; startedAt: number; done: Promise<void> } {
+  const state = { sent: 0, failedSends: 0, acked: new Map<string, number>(), startedAt: Date.now() };
+  const done = (async () => {
+    const retry: Array<{ key: string; value: string }> = [];
+    for (;;) {
+      if (o.abandoned?.()) return;
+      const stopping = o.stop(state.sent);
+      if (stopping && !retry.length) return;
+      const messages = retry.splice(0);
+      if (!stopping) for (const due = o.due(Date.now() - state.startedAt); state.sent < due; state.sent++) messages.push(keyedRecord(state.sent, 60));
+      if (messages.length) {
+        try {
+          await producer.send({ topic, acks: -1, messages, timeout: 5000 });
+          const now = Date.now();
+          for (const m of messages) state.acked.set(m.value, now);
+        } catch {
+          state.failedSends++;
+          retry.push(...messages);
+          if (Date.now() - state.startedAt > o.giveUpMs) throw new Error(`records still not acknowledged after ${o.giveUpMs} ms (${retry.length})`);
+        }
+      }
+      await sleep(50);
+    }
+  })();
+  done.catch(() => {}); // a test that failed first does not wait for it
+  return Object.assign(state, { done });
+}
+
 export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs: number, everyMs = 250): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

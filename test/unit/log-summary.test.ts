@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/lib/common/clock';
-import { LogSummary, type LogLine } from '../../src/lib/common/log-summary';
-import { errorText, keyText, problemLogLine, recordLogLine, shortReason } from '../../src/lib/kafka/producer/failure-log';
+import { LogSummary, problemLogLine, type LogLine } from '../../src/lib/common/log-summary';
+import { errorText, keyText, recordLogLine, shortReason } from '../../src/lib/kafka/producer/failure-log';
 import { KafkaProtocolError } from '../../src/lib/kafka/protocol/error-codes';
 import { deliveryTimeout } from '../../src/lib/kafka/errors';
 

@@ -6,13 +6,13 @@
 // failure-log.ts) and the handover of held records across redeploys
 // (handover.ts, whose top comment states the guarantee).
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { LogSummary } from '../../lib/common/log-summary';
+import { LogSummary, problemLogLine } from '../../lib/common/log-summary';
 import { nodeSettings, timingsFrom } from '../../lib/common/settings-timings';
 import { localStatus, msg as message, statusPublisher, type StatusText } from '../../lib/common/status-message';
 import { boundedDelay } from '../../lib/common/timers';
 import { ProducerConfigError, producerOptionsFrom, type ProducerOptions } from '../../lib/kafka/producer/config';
 import { finishConsumed } from '../../lib/kafka/consumer/finish-registry';
-import { errorKind, errorMessage, keyText, problemLogLine, recordLogLine, shortReason } from '../../lib/kafka/producer/failure-log';
+import { errorKind, errorMessage, keyText, recordLogLine, shortReason } from '../../lib/kafka/producer/failure-log';
 import {
   engineIdentity,
   HandoverRegistry,

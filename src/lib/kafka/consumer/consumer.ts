@@ -129,7 +129,7 @@ export class KafkaConsumerEngine {
   private userPaused = new Map<string, Set<number> | 'all'>();
   private wake?: () => void;
   private waiting = false;
-  /** our own heartbeats pause until then after one failed with the coordinator away */
+  /** our own heartbeats pause until then after one failed (not a rebalance answer) */
   private heartbeatQuietUntil = 0;
   private runs = 0;
 
@@ -379,11 +379,12 @@ export class KafkaConsumerEngine {
    * rejoins and the partitions may be given up. On NOT_COORDINATOR, ILLEGAL_GENERATION or
    * UNKNOWN_MEMBER_ID a commit cannot succeed (kafkajs sends it to the coordinator it knew, with
    * the generation that ended) and waiting for it would only hold the batch loop: kafkajs rejoins
-   * at once. Other failures (the coordinator away) are left to kafkajs's own heartbeat after the
-   * batch, so the flow is still fed from the partitions whose leaders answer; our own heartbeats
-   * then pause for a heartbeat interval instead of dialling the lost coordinator between every
-   * 200 msgs. The periodic commit is not awaited here: with the coordinator away it would hold
-   * the batch for up to its timeout.
+   * at once. A coordinator that cannot be reached does not throw here (kafkajs-runner-fix.ts
+   * looks it up again and spaces the heartbeats); any other failure is left to kafkajs's own
+   * heartbeat after the batch, so the flow is still fed from the partitions whose leaders answer,
+   * and our own heartbeats pause for a heartbeat interval instead of failing between every 200
+   * msgs. The periodic commit is not awaited here: with the coordinator away it would hold the
+   * batch for up to its timeout.
    */
   private async heartbeatOrCommit(p: EachBatchPayload): Promise<void> {
     if (Date.now() >= this.heartbeatQuietUntil) {

@@ -63,6 +63,3 @@ export function recordLogLine(line: LogLine, t: Translate): string {
   const keys = line.keys.length || line.moreKeys ? keysText(line.keys, line.moreKeys, t) : t('log.noKey');
   return t('log.recordsFailed', { count: line.count, seconds, error, keys });
 }
-
-// A line about the producer's connection or problems: the shared rendering of common/log-summary.
-export { problemLogLine } from '../../common/log-summary';
