@@ -190,8 +190,12 @@ export class KafkaConsumerEngine {
       // progress. (It once stalled consumption while the coordinator was down: each empty fetch
       // made kafkajs heartbeat the dead coordinator and stop every fetcher; kafkajs-runner-fix.ts.)
       maxWaitTimeInMs: 500,
-      // kafkajs restarts by itself after retriable errors; crashed() handles the others.
-      retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 30000 },
+      // kafkajs restarts by itself after retriable errors; crashed() handles the others. While a
+      // lost broker is still named leader, every fetch round fails at once and stops all fetchers
+      // (kafkajs's FetchManager): with waits growing to 30 s the next round could come after the
+      // broker's partitions had moved, and nothing reached the flow for the whole outage (once in
+      // CI). Waits stop at Java's retry.backoff.max.ms (1 s); about a minute of them as before.
+      retry: { retries: 60, initialRetryTime: 300, maxRetryTime: 1000 },
     };
     const consumer = this.kafka.consumer(config);
     this.consumer = consumer;
