@@ -24,6 +24,7 @@ import {
   type SaslSslKafkaHandle,
 } from '../support/kafka';
 import { auditDelivery, auditValue, type AckedRecord, type FailedRecord } from '../support/delivery-audit';
+import { createTopic, createTopicFrom, topicPartitions } from '../support/node-red';
 
 const uniq = (prefix: string): string => `${prefix}-${process.pid}-${Date.now().toString(36)}`;
 
@@ -83,10 +84,7 @@ describe('shared test broker', () => {
     const { brokers } = await getTestKafka();
     const kafka = client(brokers);
     const topic = uniq('roundtrip');
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
-    await admin.disconnect();
+    await createTopic(brokers, topic, 1);
     const producer = kafka.producer();
     await producer.connect();
     await producer.send({ topic, acks: -1, messages: [{ key: 'k1', value: 'v1' }, { key: 'k2', value: 'v2' }, { value: 'v3' }] });
@@ -220,8 +218,8 @@ describe('cluster of 3', { timeout: 300_000 }, () => {
     const topic = uniq('rf3');
     const admin0 = client(k.brokers).admin();
     await admin0.connect();
-    await admin0.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
-    const before = (await admin0.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions[0];
+    await createTopic(k.brokers, topic, 1, [], 3);
+    const before = (await topicPartitions(admin0, topic))![0];
     await admin0.disconnect();
     assert.equal(before.replicas.length, 3);
     assert.equal(before.isr.length, 3);
@@ -240,8 +238,8 @@ describe('cluster of 3', { timeout: 300_000 }, () => {
     await admin.connect();
     // Brokers apply metadata asynchronously; the one answering may lag the new leader briefly.
     const shrunk = await waitFor('ISR without the killed broker', async () => {
-      const p = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions[0];
-      return p.isr.includes(before.leader) ? undefined : p;
+      const p = (await topicPartitions(admin, topic))?.[0];
+      return !p || p.isr.includes(before.leader) ? undefined : p;
     }, 15_000);
     assert.notEqual(shrunk.leader, before.leader);
     assert.equal(shrunk.isr.length, 2, `ISR without the killed broker: ${shrunk.isr}`);
@@ -249,8 +247,8 @@ describe('cluster of 3', { timeout: 300_000 }, () => {
     await k.restartBroker(victim);
     assert.equal(k.isRunning(victim), true);
     const rejoined = await waitFor('killed broker back in the ISR', async () => {
-      const p = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions[0];
-      return p.isr.includes(before.leader) ? p : undefined;
+      const p = (await topicPartitions(admin, topic))?.[0];
+      return p?.isr.includes(before.leader) ? p : undefined;
     });
     assert.equal(rejoined.isr.length, 3);
 
@@ -408,10 +406,7 @@ describe('cluster of 5 with 3 controllers', { timeout: 420_000 }, () => {
     const k = await cluster.get();
     const kafka = client(k.brokers);
     const topic = uniq('console');
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true });
-    await admin.disconnect();
+    await createTopic(k.brokers, topic, 3, [], 3);
     const messages = [
       { partition: 0, key: null, value: 'null key' },
       { partition: 0, key: '', value: 'empty key' },
@@ -471,25 +466,18 @@ describe('cluster of 5 with 3 controllers', { timeout: 420_000 }, () => {
         await producer.disconnect();
       }
     };
-    const partitions = async (): Promise<Array<{ partitionId: number; leader: number; isr: number[] }>> =>
-      (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions
-        .map((p) => ({ partitionId: p.partitionId, leader: p.leader, isr: [...p.isr].sort((a, b) => a - b) }))
-        .sort((a, b) => a.partitionId - b.partitionId);
+    const partitions = async (): Promise<Array<{ partitionId: number; leader: number; isr: number[] }> | undefined> =>
+      (await topicPartitions(admin, topic))?.map((p) => ({ partitionId: p.partitionId, leader: p.leader, isr: [...p.isr].sort((a, b) => a - b) }));
     try {
-      await admin.createTopics({
-        topics: [
-          {
-            topic,
-            // Replicas by node id; the first is the preferred leader.
-            replicaAssignment: [
-              { partition: 0, replicas: [4, 5, 1] }, // loses 2 of 3: ISR [1] < min ISR 2
-              { partition: 1, replicas: [1, 2, 3] }, // untouched
-              { partition: 2, replicas: [4, 1, 2] }, // loses its leader, keeps ISR [1, 2]
-            ],
-            configEntries: [{ name: 'min.insync.replicas', value: '2' }],
-          },
+      await createTopicFrom(k.controllers.map((i) => k.brokers[i]), {
+        topic,
+        // Replicas by node id; the first is the preferred leader.
+        replicaAssignment: [
+          { partition: 0, replicas: [4, 5, 1] }, // loses 2 of 3: ISR [1] < min ISR 2
+          { partition: 1, replicas: [1, 2, 3] }, // untouched
+          { partition: 2, replicas: [4, 1, 2] }, // loses its leader, keeps ISR [1, 2]
         ],
-        waitForLeaders: true,
+        configEntries: [{ name: 'min.insync.replicas', value: '2' }],
       });
       for (const p of [0, 1, 2]) await send(p);
 
@@ -497,7 +485,7 @@ describe('cluster of 5 with 3 controllers', { timeout: 420_000 }, () => {
       // The controller fences them after broker.session.timeout.ms (3 s) and shrinks the ISRs.
       const shrunk = await waitFor('ISRs without nodes 4 and 5', async () => {
         const ps = await partitions();
-        return ps.every((p) => !p.isr.includes(4) && !p.isr.includes(5)) ? ps : undefined;
+        return ps?.every((p) => !p.isr.includes(4) && !p.isr.includes(5)) ? ps : undefined;
       }, 30_000);
       assert.deepEqual(shrunk, [
         { partitionId: 0, leader: 1, isr: [1] },
@@ -517,7 +505,7 @@ describe('cluster of 5 with 3 controllers', { timeout: 420_000 }, () => {
       await Promise.all([k.startBroker(n4), k.startBroker(n5)]);
       await waitFor('nodes 4 and 5 back in every ISR', async () => {
         const ps = await partitions();
-        return ps.every((p) => p.isr.length === 3) ? ps : undefined;
+        return ps?.every((p) => p.isr.length === 3) ? ps : undefined;
       }, 90_000);
       await send(0);
     } finally {

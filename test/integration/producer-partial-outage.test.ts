@@ -5,11 +5,11 @@
 // the other up. Kafka's console consumer reads the topic back.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { startKafka, type KafkaHandle } from '../support/kafka';
 import { consoleConsume } from '../support/kafka/console-consumer';
+import { waitFor } from '../support/consumer-runtime';
 import { auditDelivery, auditValue } from '../support/delivery-audit';
-import { collect, getNode, helper, kafkaClient, loadFlow, producerFlow, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
+import { collect, createTopicFrom, getNode, helper, kafkaClient, loadFlow, producerFlow, topicPartitions, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
 
 let kafka: KafkaHandle;
 
@@ -33,35 +33,26 @@ const ASSIGNMENT = [
 ];
 const STARVED = new Set([1, 3]);
 
-async function isrOf(topic: string): Promise<number[][]> {
+/** Each partition's in-sync replicas, from a running broker; undefined while it does not know the topic. */
+async function isrOf(topic: string): Promise<number[][] | undefined> {
   const admin = kafkaClient(kafka.brokers.filter((_, i) => kafka.isRunning(i))).admin();
   await admin.connect();
   try {
-    const md = await admin.fetchTopicMetadata({ topics: [topic] });
-    return md.topics[0].partitions.sort((a, b) => a.partitionId - b.partitionId).map((p) => [...p.isr].sort());
+    return (await topicPartitions(admin, topic))?.map((p) => [...p.isr].sort());
   } finally {
     await admin.disconnect();
-  }
-}
-
-async function waitFor(what: string, ok: () => Promise<boolean>, timeoutMs = 60000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
   }
 }
 
 describe('producer with 2 of 5 brokers down', () => {
   it('partitions that keep min.insync.replicas go through; the others fail with NOT_ENOUGH_REPLICAS, unwritten, and recover', async (t) => {
     const topic = uniqueTopic('fivebrokers');
-    const admin = kafkaClient(kafka.brokers).admin();
-    await admin.connect();
-    await admin.createTopics({
-      topics: [{ topic, replicaAssignment: ASSIGNMENT.map((replicas, partition) => ({ partition, replicas })), configEntries: [{ name: 'min.insync.replicas', value: '2' }] }],
+    await createTopicFrom(kafka.brokers, {
+      topic,
+      replicaAssignment: ASSIGNMENT.map((replicas, partition) => ({ partition, replicas })),
+      configEntries: [{ name: 'min.insync.replicas', value: '2' }],
     });
-    await admin.disconnect();
-    await waitFor('all replicas in sync', async () => (await isrOf(topic)).every((isr) => isr.length === 3));
+    await waitFor('all replicas in sync', async () => (await isrOf(topic))?.every((isr) => isr.length === 3), 60000);
 
     const deliveryTimeoutMs = 12000;
     await loadFlow(producerFlow({
@@ -75,7 +66,7 @@ describe('producer with 2 of 5 brokers down', () => {
     const p1 = getNode('p1');
 
     await Promise.all([kafka.killBroker(3), kafka.killBroker(4)]);
-    await waitFor('ISR without nodes 4 and 5', async () => (await isrOf(topic)).every((isr) => !isr.includes(4) && !isr.includes(5)));
+    await waitFor('ISR without nodes 4 and 5', async () => (await isrOf(topic))?.every((isr) => !isr.includes(4) && !isr.includes(5)), 60000);
 
     const perPartition = 400;
     const sentAt = Date.now();
@@ -95,7 +86,7 @@ describe('producer with 2 of 5 brokers down', () => {
 
     // Back to five brokers: the starved partitions take records again.
     await Promise.all([kafka.startBroker(3), kafka.startBroker(4)]);
-    await waitFor('ISR back to 2 or more everywhere', async () => (await isrOf(topic)).every((isr) => isr.length >= 2));
+    await waitFor('ISR back to 2 or more everywhere', async () => (await isrOf(topic))?.every((isr) => isr.length >= 2), 60000);
     for (const p of STARVED) for (let i = perPartition; i < perPartition + 50; i++) p1.receive({ payload: auditValue(`p${p}`, i, 100), key: `p${p}`, partition: p });
     await out.next(healthy + 50 * STARVED.size, 60000);
 

@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startKafka, type KafkaHandle } from '../support/kafka';
-import { collect, createTopic, getNode, helper, kafkaClient, loadFlow, producerFlow, readTopic, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
+import { collect, createTopic, getNode, helper, loadFlow, partitionLeaders, producerFlow, readTopic, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
 
 let kafka: KafkaHandle;
 
@@ -17,17 +17,6 @@ after(async () => {
   await new Promise<void>((resolve) => helper.stopServer(resolve));
   await kafka?.stop();
 });
-
-async function leaderOf(topic: string, partition: number): Promise<number> {
-  const admin = kafkaClient(kafka.brokers).admin();
-  await admin.connect();
-  try {
-    const md = await admin.fetchTopicMetadata({ topics: [topic] });
-    return md.topics[0].partitions.find((p) => p.partitionId === partition)!.leader;
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 describe('Safe preset on a 3-broker cluster', () => {
   it('a leader killed mid-stream loses no acknowledged record and duplicates none', async () => {
@@ -46,7 +35,7 @@ describe('Safe preset on a 3-broker cluster', () => {
     };
     sendSome(1000);
     await out.next(500, 60000);
-    const victim = (await leaderOf(topic, 0)) - 1; // node ids are index + 1
+    const victim = (await partitionLeaders(kafka.brokers, topic))[0] - 1; // node ids are index + 1
     await kafka.killBroker(victim);
     sendSome(1000);
     await out.next(2000, 120000);

@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startKafka, type KafkaHandle } from '../support/kafka';
-import { collect, createTopic, getNode, helper, kafkaClient, loadFlow, producerFlow, readTopic, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
+import { collect, createTopic, getNode, helper, loadFlow, partitionLeaders, producerFlow, readTopic, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
 
 let kafka: KafkaHandle;
 
@@ -22,17 +22,6 @@ after(async () => {
   await kafka?.stop();
 });
 
-async function leaderOf(topic: string, partition: number): Promise<number> {
-  const admin = kafkaClient(kafka.brokers).admin();
-  await admin.connect();
-  try {
-    const md = await admin.fetchTopicMetadata({ topics: [topic] });
-    return md.topics[0].partitions.find((p) => p.partitionId === partition)!.leader;
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 describe('kafka producer node on a partly available cluster', () => {
   it('a partition without leader: yellow while the others are written, with what waits there; all written once it is back', async () => {
     const topic = uniqueTopic('partial');
@@ -46,7 +35,7 @@ describe('kafka producer node on a partly available cluster', () => {
     const caught = collect('caught');
     await waitForStatus('p1', /^connected/, 60000);
     const p1 = getNode('p1');
-    const leaders = [await leaderOf(topic, 0), await leaderOf(topic, 1), await leaderOf(topic, 2)];
+    const leaders = await partitionLeaders(kafka.brokers, topic);
     const victim = leaders[0] - 1; // node ids are index + 1
     const down = [0, 1, 2].filter((p) => leaders[p] === leaders[0]);
     const up = [0, 1, 2].filter((p) => leaders[p] !== leaders[0]);
