@@ -101,8 +101,20 @@ async function createTopic(brokers, topic, numPartitions) {
   const admin = new Kafka({ brokers, clientId: 'streamsafe-demo', logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    const created = await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: true });
+    const created = await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: false });
     if (created) log(`created the topic ${topic} (${numPartitions} partitions)`);
+    // kafkajs's waitForLeaders gives up when a busy broker answers UNKNOWN_TOPIC_OR_PARTITION
+    // for a moment after the creation: wait for the leaders here, for up to 30 s.
+    const deadline = Date.now() + 30000;
+    for (;;) {
+      const ready = await admin.fetchTopicMetadata({ topics: [topic] }).then(
+        (md) => md.topics[0].partitions.every((p) => p.leader >= 0),
+        (e) => { if (e.retriable) return false; throw e; },
+      );
+      if (ready) return;
+      if (Date.now() > deadline) throw new Error(`the topic ${topic} has partitions without a leader after 30 s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
   } finally {
     await admin.disconnect();
   }
