@@ -12,7 +12,7 @@ import { startKafka, type KafkaHandle } from '../support/kafka';
 import { activeController } from '../support/kafka/quorum';
 import { consoleConsume } from '../support/kafka/console-consumer';
 import { auditDelivery, auditValue, type DeliveryAudit } from '../support/delivery-audit';
-import { collect, createTopic, getNode, helper, kafkaClient, loadFlow, producerFlow, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
+import { collect, createTopic, getNode, helper, loadFlow, partitionLeaders, producerFlow, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
 
 let kafka: KafkaHandle;
 
@@ -137,10 +137,7 @@ describe('producer under repeated broker failure (independent reader)', () => {
   it('one linger window over partitions on all three brokers plus one record too large for the topic: that record fails alone, the rest are stored once', async () => {
     const topic = uniqueTopic('toolarge');
     await createTopic(kafka.brokers, topic, 6, [{ name: 'min.insync.replicas', value: '2' }, { name: 'max.message.bytes', value: '4096' }], 3);
-    const admin = kafkaClient(kafka.brokers).admin();
-    await admin.connect();
-    const leaders = new Set((await admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions.map((p) => p.leader));
-    await admin.disconnect();
+    const leaders = new Set(await partitionLeaders(kafka.brokers, topic));
     assert.equal(leaders.size, 3, 'the partitions are led by all three brokers');
     await loadFlow(producerFlow({ brokers: kafka.brokers, producer: { topic, preset: 'safe', lingerMs: '200' } }));
     const out = collect('out');
