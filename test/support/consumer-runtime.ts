@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AssignerProtocol, CompressionTypes, Kafka, logLevel, type Producer } from 'kafkajs';
+import { AssignerProtocol, CompressionTypes, Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import type { ConsoleRecord } from './kafka/console-consumer';
 import { freePort } from './kafka/ports';
 
@@ -318,28 +318,45 @@ export function admin(brokers: string[]) {
   return new Kafka({ clientId: 'consumer-test-admin', brokers, logLevel: logLevel.NOTHING }).admin();
 }
 
+/**
+ * Runs `read` with a connected admin client, again with a new one while the cluster answers
+ * with a retriable error (a leader election or a coordinator moving after a broker was
+ * killed or restarted; kafkajs's own retries can run out first), for up to `timeoutMs`.
+ */
+export async function readCluster<T>(brokers: string[], read: (a: Admin) => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const a = admin(brokers);
+    try {
+      await a.connect();
+      return await read(a);
+    } catch (e) {
+      if (!isRetriable(e) || Date.now() > deadline) throw e;
+    } finally {
+      await a.disconnect().catch(() => {});
+    }
+    await sleep(250);
+  }
+}
+
+/** A kafkajs error that asking again can cure, also when wrapped by kafkajs's retrier. */
+function isRetriable(e: unknown): boolean {
+  for (let err = e as { retriable?: boolean; name?: string; cause?: unknown; originalError?: unknown } | undefined; err; err = (err.cause ?? err.originalError) as typeof err) {
+    if (err.retriable || err.name === 'KafkaJSNumberOfRetriesExceeded' || err.name === 'KafkaJSConnectionError') return true;
+  }
+  return false;
+}
+
 /** Committed offset (next to read) per partition of `topic` for `groupId`; -1 = none. */
 export async function committedOffsets(brokers: string[], groupId: string, topic: string): Promise<Map<number, number>> {
-  const a = admin(brokers);
-  await a.connect();
-  try {
-    const res = await a.fetchOffsets({ groupId, topics: [topic] });
-    return new Map((res[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-  } finally {
-    await a.disconnect();
-  }
+  const res = await readCluster(brokers, (a) => a.fetchOffsets({ groupId, topics: [topic] }));
+  return new Map((res[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
 }
 
 /** Log end offset per partition. */
 export async function endOffsets(brokers: string[], topic: string): Promise<Map<number, number>> {
-  const a = admin(brokers);
-  await a.connect();
-  try {
-    const res = await a.fetchTopicOffsets(topic);
-    return new Map(res.map((p) => [p.partition, Number(p.high)]));
-  } finally {
-    await a.disconnect();
-  }
+  const res = await readCluster(brokers, (a) => a.fetchTopicOffsets(topic));
+  return new Map(res.map((p) => [p.partition, Number(p.high)]));
 }
 
 export interface GroupMember {
@@ -351,25 +368,19 @@ export interface GroupMember {
 
 /** The group's state and members with their assigned partitions of `topic` (decoded from the assignment). */
 export async function describeGroup(brokers: string[], groupId: string, topic: string): Promise<{ state: string; members: GroupMember[] }> {
-  const a = admin(brokers);
-  await a.connect();
-  try {
-    const { groups } = await a.describeGroups([groupId]);
-    const g = groups[0];
-    return {
-      state: g.state,
-      members: g.members.map((m) => {
-        let partitions: number[] = [];
-        if (m.memberAssignment?.length) {
-          const decoded = AssignerProtocol.MemberAssignment.decode(m.memberAssignment);
-          partitions = [...((decoded?.assignment as Record<string, number[]>)?.[topic] ?? [])].sort((x, y) => x - y);
-        }
-        return { memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, partitions };
-      }),
-    };
-  } finally {
-    await a.disconnect();
-  }
+  const { groups } = await readCluster(brokers, (a) => a.describeGroups([groupId]));
+  const g = groups[0];
+  return {
+    state: g.state,
+    members: g.members.map((m) => {
+      let partitions: number[] = [];
+      if (m.memberAssignment?.length) {
+        const decoded = AssignerProtocol.MemberAssignment.decode(m.memberAssignment);
+        partitions = [...((decoded?.assignment as Record<string, number[]>)?.[topic] ?? [])].sort((x, y) => x - y);
+      }
+      return { memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, partitions };
+    }),
+  };
 }
 
 /** Waits until the group is Stable with `members` members, each assigned at least one partition of `topic`. */
