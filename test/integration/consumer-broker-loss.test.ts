@@ -19,7 +19,6 @@ import { startKafka, type KafkaHandle } from '../support/kafka';
 import { consoleConsume } from '../support/kafka/console-consumer';
 import { createTopic, uniqueTopic } from '../support/node-red';
 import {
-  committedOffsets,
   connectProducer,
   consumerFlow,
   countLines,
@@ -31,6 +30,7 @@ import {
   readJsonLines,
   startRuntime,
   waitFor,
+  waitForCommitsAt,
   waitForGroup,
   type Runtime,
 } from '../support/consumer-runtime';
@@ -136,19 +136,9 @@ describe('consumer: a broker of the 3-broker cluster lost while consuming', () =
     const doneAt = Date.now();
     const delivered = readDelivered(files.delivered);
     const { lost, altered, redelivered, skips, stepsBack } = checkDelivered(stored, delivered);
-    let lastCommits: Map<number, number> | undefined;
-    const committedEnd = await waitFor(
-      'commits at the end of every partition',
-      async () => {
-        const c = await committedOffsets(brokers, groupId, topic);
-        lastCommits = c;
-        return [...ends].every(([p, end]) => c.get(p) === end) ? c : undefined;
-      },
-      30_000,
-      500,
-    ).catch((e: Error) => {
+    const committedEnd = await waitForCommitsAt(brokers, groupId, topic, ends).catch((e: Error) => {
       const log = runtime!.log().split('\n').filter((l) => /streamsafe-kafka-consumer/.test(l)).slice(-12).join('\n');
-      throw new Error(`${e.message}: commits ${JSON.stringify(Object.fromEntries(lastCommits ?? []))}, ends ${JSON.stringify(Object.fromEntries(ends))}; last status ${JSON.stringify(readJsonLines(files.status).slice(-2))}; consumer log:\n${log}`);
+      throw new Error(`${e.message}; last status ${JSON.stringify(readJsonLines(files.status).slice(-2))}; consumer log:\n${log}`);
     });
     const statuses = readJsonLines<{ t: number; fill?: string; text?: string }>(files.status);
     const lastStatus = statuses[statuses.length - 1];

@@ -17,21 +17,21 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startKafka, type KafkaHandle } from '../support/kafka';
+import { adminClient } from '../support/kafka/admin';
 import { consoleConsume } from '../support/kafka/console-consumer';
 import { createTopic, uniqueTopic } from '../support/node-red';
 import {
-  admin,
-  committedOffsets,
+  checkDelivered,
   connectProducer,
   consumerFlow,
   endOffsets,
   groupCoordinatorIndex,
   produceSteadily,
-  checkDelivered,
   readDelivered,
   readJsonLines,
   startRuntime,
   waitFor,
+  waitForCommitsAt,
   waitForGroup,
   type Runtime,
 } from '../support/consumer-runtime';
@@ -99,7 +99,7 @@ describe('consumer under repeated faults: brokers killed one after another, a re
     // The group's commits, polled: [time the answer came, offsets]. A commit seen at time c
     // covers records the flow finished; none of them may come to a flow after c.
     const commitsSeen: Array<{ at: number; offsets: Map<number, number> }> = [];
-    const poller = admin(brokers);
+    const poller = adminClient(brokers);
     await poller.connect();
     clients.push(poller);
     let polling = true;
@@ -183,15 +183,7 @@ describe('consumer under repeated faults: brokers killed one after another, a re
       const missing = stored.filter((s) => !seen.has(`${s.partition}/${s.offset}`));
       throw new Error(`${e.message}: ${missing.length} of ${stored.length} missing, e.g. ${JSON.stringify(missing.slice(0, 5))}; events ${events.join(', ')}`);
     });
-    const committedEnd = await waitFor(
-      'commits at the end of every partition',
-      async () => {
-        const c = await committedOffsets(brokers, groupId, topic);
-        return [...ends].every(([p, end]) => c.get(p) === end) ? c : undefined;
-      },
-      30_000,
-      500,
-    );
+    const committedEnd = await waitForCommitsAt(brokers, groupId, topic, ends);
     polling = false;
     await pollingDone;
     await poller.disconnect();

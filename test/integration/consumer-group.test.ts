@@ -35,6 +35,7 @@ import {
   readDelivered,
   startRuntime,
   waitFor,
+  waitForCommitsAt,
   waitForGroup,
   type Delivered,
   type Runtime,
@@ -138,15 +139,7 @@ describe('consumer group: two Node-RED runtimes, one SIGKILLed mid-flow', () => 
       return firstB ? firstB.at - killedAt : NaN;
     })();
     // B commits up to the end of every partition once its flow finished them.
-    const committedEnd = await waitFor(
-      'B to commit every partition to its end',
-      async () => {
-        const c = await committedOffsets(brokers, groupId, topic);
-        return [...ends].every(([p, end]) => c.get(p) === end) ? c : undefined;
-      },
-      30_000,
-      500,
-    );
+    const committedEnd = await waitForCommitsAt(brokers, groupId, topic, ends);
 
     // The independent reader: what Kafka holds.
     const stored = await consoleConsume(brokers, topic, { expected: 'all', timeoutMs: 120_000 });

@@ -5,7 +5,7 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { Kafka, logLevel, CompressionTypes, type KafkaConfig } from 'kafkajs';
+import { Kafka, logLevel, CompressionTypes, type KafkaConfig, type PartitionMetadata } from 'kafkajs';
 import {
   startKafka,
   dumpLogSegments,
@@ -24,7 +24,8 @@ import {
   type SaslSslKafkaHandle,
 } from '../support/kafka';
 import { auditDelivery, auditValue, type AckedRecord, type FailedRecord } from '../support/delivery-audit';
-import { createTopic, createTopicFrom, topicPartitions } from '../support/node-red';
+import { waitForPartitions } from '../support/kafka/admin';
+import { createTopic, createTopicFrom } from '../support/node-red';
 
 const uniq = (prefix: string): string => `${prefix}-${process.pid}-${Date.now().toString(36)}`;
 
@@ -62,21 +63,6 @@ async function consume(kafka: Kafka, topic: string, count: number, timeoutMs = 3
     await consumer.disconnect();
   }
   return got;
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
 describe('shared test broker', () => {
@@ -216,11 +202,8 @@ describe('cluster of 3', { timeout: 300_000 }, () => {
     assert.equal(k.brokers.length, 3);
     assert.equal(k.logDirs.length, 3);
     const topic = uniq('rf3');
-    const admin0 = client(k.brokers).admin();
-    await admin0.connect();
     await createTopic(k.brokers, topic, 1, [], 3);
-    const before = (await topicPartitions(admin0, topic))![0];
-    await admin0.disconnect();
+    const [before] = await waitForPartitions(k.brokers, topic);
     assert.equal(before.replicas.length, 3);
     assert.equal(before.isr.length, 3);
 
@@ -234,22 +217,14 @@ describe('cluster of 3', { timeout: 300_000 }, () => {
     await producer.connect();
     await producer.send({ topic, acks: -1, messages: [{ key: 'a', value: 'after-kill' }] });
 
-    const admin = kafka.admin();
-    await admin.connect();
     // Brokers apply metadata asynchronously; the one answering may lag the new leader briefly.
-    const shrunk = await waitFor('ISR without the killed broker', async () => {
-      const p = (await topicPartitions(admin, topic))?.[0];
-      return !p || p.isr.includes(before.leader) ? undefined : p;
-    }, 15_000);
+    const [shrunk] = await waitForPartitions(live, topic, ([p]) => !p.isr.includes(before.leader), 15_000);
     assert.notEqual(shrunk.leader, before.leader);
     assert.equal(shrunk.isr.length, 2, `ISR without the killed broker: ${shrunk.isr}`);
 
     await k.restartBroker(victim);
     assert.equal(k.isRunning(victim), true);
-    const rejoined = await waitFor('killed broker back in the ISR', async () => {
-      const p = (await topicPartitions(admin, topic))?.[0];
-      return p?.isr.includes(before.leader) ? p : undefined;
-    });
+    const [rejoined] = await waitForPartitions(live, topic, ([p]) => p.isr.includes(before.leader), 60_000);
     assert.equal(rejoined.isr.length, 3);
 
     // A graceful stop/start cycle too, then everything written is still there.
@@ -257,7 +232,6 @@ describe('cluster of 3', { timeout: 300_000 }, () => {
     await producer.send({ topic, acks: -1, messages: [{ key: 'b', value: 'after-stop' }] });
     await k.startBroker(victim);
     await producer.disconnect();
-    await admin.disconnect();
     const got = await consume(client(k.brokers), topic, 2);
     assert.deepEqual(got.map((m) => m.value), ['after-kill', 'after-stop']);
   });
@@ -445,9 +419,8 @@ describe('cluster of 5 with 3 controllers', { timeout: 420_000 }, () => {
     const [n4, n5] = [3, 4]; // indexes of node ids 4 and 5, the broker-only nodes
     assert.deepEqual([n4, n5].map((i) => k.controllers.includes(i)), [false, false]);
     const topic = uniq('isr');
-    const controllersOnly = client(k.controllers.map((i) => k.brokers[i]));
-    const admin = controllersOnly.admin();
-    await admin.connect();
+    const controllerBrokers = k.controllers.map((i) => k.brokers[i]);
+    const controllersOnly = client(controllerBrokers);
     const acked: AckedRecord[] = [];
     const failed: FailedRecord[] = [];
     const seq = [0, 0, 0];
@@ -466,51 +439,42 @@ describe('cluster of 5 with 3 controllers', { timeout: 420_000 }, () => {
         await producer.disconnect();
       }
     };
-    const partitions = async (): Promise<Array<{ partitionId: number; leader: number; isr: number[] }> | undefined> =>
-      (await topicPartitions(admin, topic))?.map((p) => ({ partitionId: p.partitionId, leader: p.leader, isr: [...p.isr].sort((a, b) => a - b) }));
-    try {
-      await createTopicFrom(k.controllers.map((i) => k.brokers[i]), {
-        topic,
-        // Replicas by node id; the first is the preferred leader.
-        replicaAssignment: [
-          { partition: 0, replicas: [4, 5, 1] }, // loses 2 of 3: ISR [1] < min ISR 2
-          { partition: 1, replicas: [1, 2, 3] }, // untouched
-          { partition: 2, replicas: [4, 1, 2] }, // loses its leader, keeps ISR [1, 2]
-        ],
-        configEntries: [{ name: 'min.insync.replicas', value: '2' }],
-      });
-      for (const p of [0, 1, 2]) await send(p);
+    /** Partitions, leaders and sorted ISRs once `ready` holds for every partition. */
+    const partitionsOnce = async (ready: (p: PartitionMetadata) => boolean, timeoutMs: number) =>
+      (await waitForPartitions(controllerBrokers, topic, (ps) => ps.every(ready), timeoutMs)).map((p) => ({ partitionId: p.partitionId, leader: p.leader, isr: [...p.isr].sort((a, b) => a - b) }));
+    await createTopicFrom(controllerBrokers, {
+      topic,
+      // Replicas by node id; the first is the preferred leader.
+      replicaAssignment: [
+        { partition: 0, replicas: [4, 5, 1] }, // loses 2 of 3: ISR [1] < min ISR 2
+        { partition: 1, replicas: [1, 2, 3] }, // untouched
+        { partition: 2, replicas: [4, 1, 2] }, // loses its leader, keeps ISR [1, 2]
+      ],
+      configEntries: [{ name: 'min.insync.replicas', value: '2' }],
+    });
+    for (const p of [0, 1, 2]) await send(p);
 
-      await Promise.all([k.killBroker(n4), k.killBroker(n5)]);
-      // The controller fences them after broker.session.timeout.ms (3 s) and shrinks the ISRs.
-      const shrunk = await waitFor('ISRs without nodes 4 and 5', async () => {
-        const ps = await partitions();
-        return ps?.every((p) => !p.isr.includes(4) && !p.isr.includes(5)) ? ps : undefined;
-      }, 30_000);
-      assert.deepEqual(shrunk, [
-        { partitionId: 0, leader: 1, isr: [1] },
-        { partitionId: 1, leader: 1, isr: [1, 2, 3] },
-        { partitionId: 2, leader: 1, isr: [1, 2] },
-      ]);
-      assert.deepEqual((await describeQuorum(k)).voters, [1, 2, 3], 'the quorum answers');
+    await Promise.all([k.killBroker(n4), k.killBroker(n5)]);
+    // The controller fences them after broker.session.timeout.ms (3 s) and shrinks the ISRs.
+    const shrunk = await partitionsOnce((p) => !p.isr.includes(4) && !p.isr.includes(5), 30_000);
+    assert.deepEqual(shrunk, [
+      { partitionId: 0, leader: 1, isr: [1] },
+      { partitionId: 1, leader: 1, isr: [1, 2, 3] },
+      { partitionId: 2, leader: 1, isr: [1, 2] },
+    ]);
+    assert.deepEqual((await describeQuorum(k)).voters, [1, 2, 3], 'the quorum answers');
 
-      await send(1);
-      await send(2);
-      await assert.rejects(send(0, 2), (err: Error) => {
-        assert.ok(errorTypes(err).includes('NOT_ENOUGH_REPLICAS'), `${err.name}: ${err.message} [${errorTypes(err)}]`);
-        return true;
-      });
-      await send(1); // the others go on after the refusal
+    await send(1);
+    await send(2);
+    await assert.rejects(send(0, 2), (err: Error) => {
+      assert.ok(errorTypes(err).includes('NOT_ENOUGH_REPLICAS'), `${err.name}: ${err.message} [${errorTypes(err)}]`);
+      return true;
+    });
+    await send(1); // the others go on after the refusal
 
-      await Promise.all([k.startBroker(n4), k.startBroker(n5)]);
-      await waitFor('nodes 4 and 5 back in every ISR', async () => {
-        const ps = await partitions();
-        return ps?.every((p) => p.isr.length === 3) ? ps : undefined;
-      }, 90_000);
-      await send(0);
-    } finally {
-      await admin.disconnect();
-    }
+    await Promise.all([k.startBroker(n4), k.startBroker(n5)]);
+    await partitionsOnce((p) => p.isr.length === 3, 90_000); // nodes 4 and 5 back in every ISR
+    await send(0);
 
     // Read back independently: everything acknowledged is there once, in order; the refused record is not.
     const stored = await consoleConsume(k.brokers, topic, { expected: 'all', idleMs: 30_000, timeoutMs: 60_000 });

@@ -12,7 +12,8 @@ import { startKafka, type KafkaHandle } from '../support/kafka';
 import { activeController } from '../support/kafka/quorum';
 import { consoleConsume } from '../support/kafka/console-consumer';
 import { auditDelivery, auditValue, type DeliveryAudit } from '../support/delivery-audit';
-import { collect, createTopic, getNode, helper, loadFlow, partitionLeaders, producerFlow, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
+import { partitionLeaders } from '../support/kafka/admin';
+import { collect, createTopic, getNode, helper, loadFlow, producerFlow, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
 
 let kafka: KafkaHandle;
 

@@ -7,9 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startKafka, type KafkaHandle } from '../support/kafka';
 import { consoleConsume } from '../support/kafka/console-consumer';
-import { waitFor } from '../support/consumer-runtime';
+import { waitForPartitions } from '../support/kafka/admin';
 import { auditDelivery, auditValue } from '../support/delivery-audit';
-import { collect, createTopicFrom, getNode, helper, kafkaClient, loadFlow, producerFlow, topicPartitions, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
+import { collect, createTopicFrom, getNode, helper, loadFlow, producerFlow, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
 
 let kafka: KafkaHandle;
 
@@ -33,15 +33,10 @@ const ASSIGNMENT = [
 ];
 const STARVED = new Set([1, 3]);
 
-/** Each partition's in-sync replicas, from a running broker; undefined while it does not know the topic. */
-async function isrOf(topic: string): Promise<number[][] | undefined> {
-  const admin = kafkaClient(kafka.brokers.filter((_, i) => kafka.isRunning(i))).admin();
-  await admin.connect();
-  try {
-    return (await topicPartitions(admin, topic))?.map((p) => [...p.isr].sort());
-  } finally {
-    await admin.disconnect();
-  }
+/** Waits until every partition's in-sync replicas, as a running broker sees them, pass `ok`. */
+async function waitForIsr(topic: string, ok: (isr: number[]) => boolean): Promise<void> {
+  const running = kafka.brokers.filter((_, i) => kafka.isRunning(i));
+  await waitForPartitions(running, topic, (parts) => parts.every((p) => ok(p.isr)), 60000);
 }
 
 describe('producer with 2 of 5 brokers down', () => {
@@ -52,7 +47,7 @@ describe('producer with 2 of 5 brokers down', () => {
       replicaAssignment: ASSIGNMENT.map((replicas, partition) => ({ partition, replicas })),
       configEntries: [{ name: 'min.insync.replicas', value: '2' }],
     });
-    await waitFor('all replicas in sync', async () => (await isrOf(topic))?.every((isr) => isr.length === 3), 60000);
+    await waitForIsr(topic, (isr) => isr.length === 3); // all replicas in sync
 
     const deliveryTimeoutMs = 12000;
     await loadFlow(producerFlow({
@@ -66,7 +61,7 @@ describe('producer with 2 of 5 brokers down', () => {
     const p1 = getNode('p1');
 
     await Promise.all([kafka.killBroker(3), kafka.killBroker(4)]);
-    await waitFor('ISR without nodes 4 and 5', async () => (await isrOf(topic))?.every((isr) => !isr.includes(4) && !isr.includes(5)), 60000);
+    await waitForIsr(topic, (isr) => !isr.includes(4) && !isr.includes(5));
 
     const perPartition = 400;
     const sentAt = Date.now();
@@ -86,7 +81,7 @@ describe('producer with 2 of 5 brokers down', () => {
 
     // Back to five brokers: the starved partitions take records again.
     await Promise.all([kafka.startBroker(3), kafka.startBroker(4)]);
-    await waitFor('ISR back to 2 or more everywhere', async () => (await isrOf(topic))?.every((isr) => isr.length >= 2), 60000);
+    await waitForIsr(topic, (isr) => isr.length >= 2); // back to 2 or more everywhere
     for (const p of STARVED) for (let i = perPartition; i < perPartition + 50; i++) p1.receive({ payload: auditValue(`p${p}`, i, 100), key: `p${p}`, partition: p });
     await out.next(healthy + 50 * STARVED.size, 60000);
 

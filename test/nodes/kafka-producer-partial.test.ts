@@ -6,7 +6,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startKafka, type KafkaHandle } from '../support/kafka';
-import { collect, createTopic, getNode, helper, loadFlow, partitionLeaders, producerFlow, readTopic, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
+import { partitionLeaders } from '../support/kafka/admin';
+import { collect, createTopic, getNode, helper, loadFlow, producerFlow, readTopic, uniqueTopic, unloadFlow, waitForStatus } from '../support/node-red';
 
 let kafka: KafkaHandle;
 

@@ -11,7 +11,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AssignerProtocol, CompressionTypes, Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { AssignerProtocol, CompressionTypes, Kafka, logLevel, type Producer } from 'kafkajs';
+import { readCluster } from './kafka/admin';
 import type { ConsoleRecord } from './kafka/console-consumer';
 import { freePort } from './kafka/ports';
 
@@ -314,39 +315,6 @@ export function checkDelivered(stored: ConsoleRecord[], delivered: Delivered[]):
 
 // ---- Kafka side -----------------------------------------------------------------------
 
-export function admin(brokers: string[]) {
-  return new Kafka({ clientId: 'consumer-test-admin', brokers, logLevel: logLevel.NOTHING }).admin();
-}
-
-/**
- * Runs `read` with a connected admin client, again with a new one while the cluster answers
- * with a retriable error (a leader election or a coordinator moving after a broker was
- * killed or restarted; kafkajs's own retries can run out first), for up to `timeoutMs`.
- */
-export async function readCluster<T>(brokers: string[], read: (a: Admin) => Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const a = admin(brokers);
-    try {
-      await a.connect();
-      return await read(a);
-    } catch (e) {
-      if (!isRetriable(e) || Date.now() > deadline) throw e;
-    } finally {
-      await a.disconnect().catch(() => {});
-    }
-    await sleep(250);
-  }
-}
-
-/** A kafkajs error that asking again can cure, also when wrapped by kafkajs's retrier. */
-function isRetriable(e: unknown): boolean {
-  for (let err = e as { retriable?: boolean; name?: string; cause?: unknown; originalError?: unknown } | undefined; err; err = (err.cause ?? err.originalError) as typeof err) {
-    if (err.retriable || err.name === 'KafkaJSNumberOfRetriesExceeded' || err.name === 'KafkaJSConnectionError') return true;
-  }
-  return false;
-}
-
 /** Committed offset (next to read) per partition of `topic` for `groupId`; -1 = none. */
 export async function committedOffsets(brokers: string[], groupId: string, topic: string): Promise<Map<number, number>> {
   const res = await readCluster(brokers, (a) => a.fetchOffsets({ groupId, topics: [topic] }));
@@ -357,6 +325,25 @@ export async function committedOffsets(brokers: string[], groupId: string, topic
 export async function endOffsets(brokers: string[], topic: string): Promise<Map<number, number>> {
   const res = await readCluster(brokers, (a) => a.fetchTopicOffsets(topic));
   return new Map(res.map((p) => [p.partition, Number(p.high)]));
+}
+
+/**
+ * Waits until the group's commits are at `ends` on every partition and returns them; on a
+ * timeout the error names the last commits seen and the ends.
+ */
+export async function waitForCommitsAt(brokers: string[], groupId: string, topic: string, ends: Map<number, number>, timeoutMs = 30_000): Promise<Map<number, number>> {
+  let last: Map<number, number> | undefined;
+  return waitFor(
+    'commits at the end of every partition',
+    async () => {
+      last = await committedOffsets(brokers, groupId, topic);
+      return [...ends].every(([p, end]) => last!.get(p) === end) ? last : undefined;
+    },
+    timeoutMs,
+    500,
+  ).catch((e: Error) => {
+    throw new Error(`${e.message}: commits ${JSON.stringify(Object.fromEntries(last ?? []))}, ends ${JSON.stringify(Object.fromEntries(ends))}`);
+  });
 }
 
 export interface GroupMember {

@@ -3,7 +3,8 @@
 // consumer to read back what the nodes produced.
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import { Kafka, logLevel, type Admin, type ITopicConfig, type KafkaConfig, type KafkaMessage, type PartitionMetadata } from 'kafkajs';
+import { Kafka, logLevel, type ITopicConfig, type KafkaConfig, type KafkaMessage } from 'kafkajs';
+import { readCluster, waitForPartitions } from './kafka/admin';
 import { registerKafkajsCodecs } from '../../src/lib/kafka/codecs';
 
 // STREAMSAFE_NODE_RED_DIR points at another Node-RED install (the Node-RED 5 leg of npm test).
@@ -186,54 +187,10 @@ export async function createTopic(brokers: string[], topic: string, numPartition
 /** Creates a topic (with a replica assignment if given) and waits until every partition has a leader. */
 export async function createTopicFrom(brokers: string[], config: ITopicConfig): Promise<void> {
   const expected = config.replicaAssignment?.length ?? config.numPartitions ?? 1;
-  const admin = kafkaClient(brokers).admin();
-  await admin.connect();
-  try {
-    // kafkajs's waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION, which a busy broker
-    // answers for a moment after creating a topic: wait for every leader ourselves.
-    await admin.createTopics({ topics: [config], waitForLeaders: false });
-    const deadline = Date.now() + 30000;
-    for (;;) {
-      const parts = await topicPartitions(admin, config.topic);
-      if (parts && parts.length === expected && parts.every((p) => p.leader >= 0)) return;
-      if (Date.now() > deadline) throw new Error(`topic ${config.topic}: partitions without a leader after 30 s`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/**
- * The topic's partitions sorted by id, or undefined while the broker asked does not know the
- * topic or its leaders yet (just created, or a broker that is catching up after a restart).
- */
-export async function topicPartitions(admin: Admin, topic: string): Promise<PartitionMetadata[] | undefined> {
-  try {
-    const md = await admin.fetchTopicMetadata({ topics: [topic] });
-    return [...(md.topics[0]?.partitions ?? [])].sort((a, b) => a.partitionId - b.partitionId);
-  } catch (e) {
-    const type = (e as { type?: string }).type;
-    if (type === 'UNKNOWN_TOPIC_OR_PARTITION' || type === 'LEADER_NOT_AVAILABLE') return undefined;
-    throw e;
-  }
-}
-
-/** The node id leading each partition of a topic (index = partition id), waiting while it is not known. */
-export async function partitionLeaders(brokers: string[], topic: string, timeoutMs = 30000): Promise<number[]> {
-  const admin = kafkaClient(brokers).admin();
-  await admin.connect();
-  try {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const parts = await topicPartitions(admin, topic);
-      if (parts && parts.every((p) => p.leader >= 0)) return parts.map((p) => p.leader);
-      if (Date.now() > deadline) throw new Error(`topic ${topic}: partitions without a leader after ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  } finally {
-    await admin.disconnect();
-  }
+  // kafkajs's waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION, which a busy broker
+  // answers for a moment after creating a topic: waitForPartitions asks again.
+  await readCluster(brokers, (a) => a.createTopics({ topics: [config], waitForLeaders: false }));
+  await waitForPartitions(brokers, config.topic, (parts) => parts.length === expected && parts.every((p) => p.leader >= 0));
 }
 
 export interface ReadRecord {

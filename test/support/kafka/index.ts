@@ -22,3 +22,4 @@ export {
 export type { ConsoleRecord, ConsoleConsumeOptions, PartitionOffsets } from './console-consumer';
 export { getTestKafka, NO_BROKER_LOGS_REASON, SHARED_KAFKA_ENV } from './shared';
 export type { TestKafka } from './shared';
+export { adminClient, isRetriable, partitionLeaders, readCluster, waitForPartitions } from './admin';
